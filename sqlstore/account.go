@@ -1,0 +1,358 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/jaga-health/jaga"
+)
+
+// AccountService implements jaga.AccountService and jaga.Outbox.
+type AccountService struct{ db *DB }
+
+// NewAccountService returns the account service of db.
+func NewAccountService(db *DB) *AccountService { return &AccountService{db: db} }
+
+func hashSecret(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func newCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+// StartSignIn sends a sign-in code to a phone number or email.
+func (s *AccountService) StartSignIn(ctx context.Context, contact string) (*jaga.Challenge, error) {
+	c, err := jaga.ParseContact(contact)
+	if err != nil {
+		return nil, &jaga.Error{Code: jaga.EINVALID, Message: jaga.ErrorMessage(err), Fields: map[string]string{"contact": jaga.ErrorMessage(err)}}
+	}
+	return s.startChallenge(ctx, jaga.ChallengeSignIn, c, "")
+}
+
+// StartContactChange sends a code to the caller's new phone or email.
+func (s *AccountService) StartContactChange(ctx context.Context, contact string) (*jaga.Challenge, error) {
+	a := jaga.ActorFromContext(ctx)
+	if !a.IsCitizen() {
+		return nil, jaga.Errorf(jaga.EUNAUTHORIZED, "Sign in to change your phone number or email.")
+	}
+	c, err := jaga.ParseContact(contact)
+	if err != nil {
+		return nil, &jaga.Error{Code: jaga.EINVALID, Message: jaga.ErrorMessage(err), Fields: map[string]string{"contact": jaga.ErrorMessage(err)}}
+	}
+	return s.startChallenge(ctx, jaga.ChallengeChangeContact, c, a.ID)
+}
+
+func (s *AccountService) startChallenge(ctx context.Context, purpose string, c jaga.Contact, personID string) (*jaga.Challenge, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var sent int
+	var last sql.NullTime
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM challenges WHERE destination = $1 AND created_at > $2`,
+		c.Value, tx.now.Add(-jaga.CodeSendWindow)).Scan(&sent); err != nil {
+		return nil, fmt.Errorf("start challenge: %w", err)
+	}
+	// SQLite gives an aggregate no column type, so the latest time is read by ordering.
+	if err := tx.QueryRowContext(ctx, `SELECT created_at FROM challenges WHERE destination = $1 ORDER BY created_at DESC LIMIT 1`,
+		c.Value).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("start challenge: %w", err)
+	}
+	if sent >= jaga.CodeMaxSends {
+		return nil, jaga.Errorf(jaga.ERATELIMIT, "Too many codes were sent. Try again in %d minutes.", int(jaga.CodeSendWindow.Minutes()))
+	}
+	if last.Valid && tx.now.Sub(last.Time) < jaga.CodeResendGap {
+		wait := jaga.CodeResendGap - tx.now.Sub(last.Time)
+		return nil, jaga.Errorf(jaga.ERATELIMIT, "Wait %d seconds before asking for another code.", int(wait.Seconds())+1)
+	}
+	if purpose == jaga.ChallengeChangeContact {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM people WHERE phone = $1 OR email = $1`, c.Value).Scan(&n); err != nil {
+			return nil, fmt.Errorf("start challenge: %w", err)
+		} else if n > 0 {
+			return nil, jaga.Errorf(jaga.ECONFLICT, "That phone number or email is already in use.")
+		}
+	}
+	code := newCode()
+	ch := &jaga.Challenge{ID: newID(), Purpose: purpose, Contact: c, ExpiresAt: tx.now.Add(jaga.CodeTTL)}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO challenges (id, purpose, contact_kind, destination, person_id, code_hash, attempts, expires_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)`,
+		ch.ID, purpose, c.Kind, c.Value, nullString(personID), hashSecret(ch.ID, code), ch.ExpiresAt, tx.now); err != nil {
+		return nil, fmt.Errorf("start challenge: %w", err)
+	}
+	body := fmt.Sprintf("Kod jaga anda: %s. Tamat dalam %d minit. Jangan kongsi kod ini.\nYour jaga code: %s. It expires in %d minutes. Never share this code.",
+		code, int(jaga.CodeTTL.Minutes()), code, int(jaga.CodeTTL.Minutes()))
+	if err := tx.enqueue(ctx, c.Kind, c.Value, "Kod jaga / jaga code", body); err != nil {
+		return nil, err
+	}
+	return ch, tx.Commit()
+}
+
+// errWrongCode is the answer for every code that does not sign in, so
+// that a guesser learns nothing from the difference.
+func errWrongCode(left int) error {
+	if left <= 0 {
+		return jaga.Errorf(jaga.ERATELIMIT, "Too many wrong codes. Ask for a new code.")
+	}
+	return jaga.Errorf(jaga.EUNAUTHORIZED, "The code is wrong. %d attempts left.", left)
+}
+
+// checkCode verifies a code against a challenge of the purpose and marks it
+// used. A wrong code counts an attempt and is committed.
+func (s *AccountService) checkCode(ctx context.Context, purpose, challengeID, code string, use func(*Tx, jaga.Contact, string) error) error {
+	if len(code) != jaga.CodeDigits {
+		return jaga.Invalid(map[string]string{"code": "The code has 6 digits."})
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return jaga.Invalid(map[string]string{"code": "The code has 6 digits."})
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var c jaga.Contact
+	var codeHash, personID string
+	var attempts int
+	var expires time.Time
+	var consumed sql.NullTime
+	err = tx.QueryRowContext(ctx, `
+		SELECT contact_kind, destination, COALESCE(person_id, ''), code_hash, attempts, expires_at, consumed_at
+		FROM challenges WHERE id = $1 AND purpose = $2`+tx.forUpdate(), challengeID, purpose).
+		Scan(&c.Kind, &c.Value, &personID, &codeHash, &attempts, &expires, &consumed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return jaga.Errorf(jaga.EUNAUTHORIZED, "This code request is unknown. Ask for a new code.")
+	} else if err != nil {
+		return fmt.Errorf("check code: %w", err)
+	}
+	switch {
+	case consumed.Valid:
+		return jaga.Errorf(jaga.EUNAUTHORIZED, "This code was already used. Ask for a new code.")
+	case attempts >= jaga.CodeMaxAttempts:
+		return errWrongCode(0)
+	case !tx.now.Before(expires):
+		return jaga.Errorf(jaga.EUNAUTHORIZED, "The code has expired. Ask for a new code.")
+	}
+	if subtle.ConstantTimeCompare([]byte(hashSecret(challengeID, code)), []byte(codeHash)) != 1 {
+		attempts++
+		if _, err := tx.ExecContext(ctx, `UPDATE challenges SET attempts = $1 WHERE id = $2`, attempts, challengeID); err != nil {
+			return fmt.Errorf("check code: %w", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		return errWrongCode(jaga.CodeMaxAttempts - attempts)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE challenges SET consumed_at = $1 WHERE id = $2`, tx.now, challengeID); err != nil {
+		return fmt.Errorf("check code: %w", err)
+	}
+	if err := use(tx, c, personID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// VerifySignIn checks a sign-in code and returns the citizen.
+func (s *AccountService) VerifySignIn(ctx context.Context, challengeID, code string) (*jaga.Actor, error) {
+	var actor *jaga.Actor
+	err := s.checkCode(ctx, jaga.ChallengeSignIn, challengeID, code, func(tx *Tx, c jaga.Contact, _ string) error {
+		column := "phone"
+		if c.Kind == jaga.ContactEmail {
+			column = "email"
+		}
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM people WHERE `+column+` = $1`, c.Value).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			p := &jaga.Person{ID: newID(), CreatedAt: tx.now, UpdatedAt: tx.now}
+			if c.Kind == jaga.ContactEmail {
+				p.Email = c.Value
+			} else {
+				p.Phone = c.Value
+			}
+			if err := tx.insertPerson(ctx, p); err != nil {
+				return err
+			}
+			id = p.ID
+		} else if err != nil {
+			return fmt.Errorf("sign in: %w", err)
+		}
+		actor = &jaga.Actor{Kind: jaga.ActorCitizen, ID: id}
+		return nil
+	})
+	return actor, err
+}
+
+// VerifyContactChange replaces the caller's phone or email.
+func (s *AccountService) VerifyContactChange(ctx context.Context, challengeID, code string) (*jaga.Person, error) {
+	a := jaga.ActorFromContext(ctx)
+	if !a.IsCitizen() {
+		return nil, jaga.Errorf(jaga.EUNAUTHORIZED, "Sign in to change your phone number or email.")
+	}
+	var p *jaga.Person
+	err := s.checkCode(ctx, jaga.ChallengeChangeContact, challengeID, code, func(tx *Tx, c jaga.Contact, personID string) error {
+		if personID != a.ID {
+			return jaga.Errorf(jaga.EUNAUTHORIZED, "This code request is unknown. Ask for a new code.")
+		}
+		column := "phone"
+		if c.Kind == jaga.ContactEmail {
+			column = "email"
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE people SET `+column+` = $1, updated_at = $2 WHERE id = $3`, c.Value, tx.now, a.ID); err != nil {
+			if isUniqueViolation(err) {
+				return jaga.Errorf(jaga.ECONFLICT, "That phone number or email is already in use.")
+			}
+			return fmt.Errorf("change contact: %w", err)
+		}
+		var err error
+		p, err = tx.person(ctx, a.ID)
+		return err
+	})
+	return p, err
+}
+
+// CreateSession returns a new session token for the actor.
+func (s *AccountService) CreateSession(ctx context.Context, a *jaga.Actor) (string, *jaga.Session, error) {
+	if a == nil || (a.Kind != jaga.ActorCitizen && a.Kind != jaga.ActorStaff) {
+		return "", nil, jaga.Errorf(jaga.EUNAUTHORIZED, "Only citizens and staff have sessions.")
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	defer tx.Rollback()
+	ttl := jaga.CitizenSessionTTL
+	if a.Kind == jaga.ActorStaff {
+		ttl = jaga.StaffSessionTTL
+	}
+	token := randomHex(32)
+	sess := &jaga.Session{Actor: a, CSRFToken: randomHex(32), CreatedAt: tx.now, ExpiresAt: tx.now.Add(ttl)}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO sessions (token_hash, actor_kind, actor_id, csrf_token, created_at, last_seen_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $5, $6)`,
+		hashSecret(token), a.Kind, a.ID, sess.CSRFToken, tx.now, sess.ExpiresAt); err != nil {
+		return "", nil, fmt.Errorf("create session: %w", err)
+	}
+	return token, sess, tx.Commit()
+}
+
+// sessionTouchEvery is how stale last_seen_at may get before a request
+// writes it again; it bounds writes on the read path.
+const sessionTouchEvery = 30 * time.Second
+
+// Session returns the live session for a token.
+func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Session, error) {
+	unauthorized := jaga.Errorf(jaga.EUNAUTHORIZED, "Your session has ended. Sign in again.")
+	if len(token) != 64 {
+		return nil, unauthorized
+	}
+	now := s.db.now()
+	var kind, id string
+	var lastSeen time.Time
+	sess := &jaga.Session{}
+	th := hashSecret(token)
+	err := s.db.db.QueryRowContext(ctx, `
+		SELECT actor_kind, actor_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1`, th).
+		Scan(&kind, &id, &sess.CSRFToken, &sess.CreatedAt, &lastSeen, &sess.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, unauthorized
+	} else if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	idle := kind == jaga.ActorStaff && now.Sub(lastSeen) > jaga.StaffIdleTimeout
+	if !now.Before(sess.ExpiresAt) || idle {
+		_, _ = s.db.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, th)
+		return nil, unauthorized
+	}
+	switch kind {
+	case jaga.ActorCitizen:
+		var n int
+		if err := s.db.db.QueryRowContext(ctx, `SELECT count(*) FROM people WHERE id = $1`, id).Scan(&n); err != nil {
+			return nil, fmt.Errorf("session: %w", err)
+		} else if n == 0 {
+			return nil, unauthorized
+		}
+		sess.Actor = &jaga.Actor{Kind: jaga.ActorCitizen, ID: id}
+	case jaga.ActorStaff:
+		a, err := staffActor(ctx, s.db.db, id)
+		if err != nil {
+			return nil, unauthorized
+		}
+		sess.Actor = a
+	default:
+		return nil, unauthorized
+	}
+	if now.Sub(lastSeen) > sessionTouchEvery {
+		if _, err := s.db.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, now, th); err != nil {
+			return nil, fmt.Errorf("session touch: %w", err)
+		}
+	}
+	return sess, nil
+}
+
+// DeleteSession signs out.
+func (s *AccountService) DeleteSession(ctx context.Context, token string) error {
+	if _, err := s.db.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashSecret(token)); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// enqueue adds a message to the outbox inside tx.
+func (tx *Tx) enqueue(ctx context.Context, channel, destination, subject, body string) error {
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO outbox (channel, destination, subject, body, created_at, attempts) VALUES ($1, $2, $3, $4, $5, 0)`,
+		channel, destination, subject, body, tx.now); err != nil {
+		return fmt.Errorf("enqueue: %w", err)
+	}
+	return nil
+}
+
+// RecentMessages lists the newest outbox messages, for the demo outbox page.
+func (s *AccountService) RecentMessages(ctx context.Context, limit int) ([]*jaga.Message, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 200
+	}
+	rows, err := s.db.db.QueryContext(ctx, `
+		SELECT id, channel, destination, subject, body, created_at, sent_at FROM outbox ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent messages: %w", err)
+	}
+	defer rows.Close()
+	out := []*jaga.Message{}
+	for rows.Next() {
+		m := &jaga.Message{}
+		var sent sql.NullTime
+		if err := rows.Scan(&m.ID, &m.Channel, &m.Destination, &m.Subject, &m.Body, &m.CreatedAt, &sent); err != nil {
+			return nil, fmt.Errorf("recent messages: %w", err)
+		}
+		if sent.Valid {
+			t := sent.Time.UTC()
+			m.SentAt = &t
+		}
+		m.CreatedAt = m.CreatedAt.UTC()
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

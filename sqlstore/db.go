@@ -1,0 +1,342 @@
+// Package sqlstore implements jaga's services on database/sql, for SQLite
+// (modernc.org/sqlite, the default) and PostgreSQL (jackc/pgx). One SQL text
+// serves both engines wherever it can; the schema is kept per dialect as
+// embedded, numbered migrations.
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/jaga-health/jaga"
+)
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is a connection to jaga's database and the dependencies its services
+// share. Set the exported fields before use.
+type DB struct {
+	db      *sql.DB
+	dialect string
+
+	Now       func() time.Time    // if nil, time.Now
+	Gate      jaga.Gate           // decides every access to someone else's data; required
+	Passwords jaga.PasswordHasher // required for staff sign-in
+	TOTP      jaga.TOTP           // required for staff sign-in
+	Logger    *slog.Logger        // if nil, slog.Default
+
+	dummyOnce sync.Once // guards dummyHash
+	dummyHash string
+}
+
+// Open connects to a database: a postgres:// or postgresql:// URL selects
+// PostgreSQL, anything else is a SQLite file path (created if missing, in
+// WAL mode). Open does not migrate; see Migrate and CheckSchema.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	d := &DB{}
+	var err error
+	if IsPostgres(dsn) {
+		d.dialect = Postgres
+		d.db, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		d.db.SetMaxOpenConns(32)
+		d.db.SetMaxIdleConns(32)
+	} else {
+		d.dialect = SQLite
+		if dsn == "" {
+			return nil, fmt.Errorf("open sqlite: empty path")
+		}
+		if dir := filepath.Dir(dsn); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("open sqlite: %w", err)
+			}
+		}
+		q := url.Values{}
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "foreign_keys(ON)")
+		q.Set("_txlock", "immediate")
+		q.Set("_time_format", "sqlite")
+		d.db, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		// One writer at a time is what SQLite allows; a small pool lets
+		// readers run beside it in WAL mode.
+		d.db.SetMaxOpenConns(8)
+		d.db.SetMaxIdleConns(8)
+	}
+	if err := d.db.PingContext(ctx); err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("connect %s: %w", d.dialect, err)
+	}
+	return d, nil
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Dialect returns SQLite or Postgres.
+func (db *DB) Dialect() string { return db.dialect }
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.db.Close() }
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
+
+func (db *DB) now() time.Time {
+	t := time.Now()
+	if db.Now != nil {
+		t = db.Now()
+	}
+	// PostgreSQL keeps microseconds; both engines must hold the same value.
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func (db *DB) logger() *slog.Logger {
+	if db.Logger != nil {
+		return db.Logger
+	}
+	return slog.Default()
+}
+
+// Tx is a transaction with one clock reading for everything it writes.
+type Tx struct {
+	*sql.Tx
+	db  *DB
+	now time.Time
+}
+
+// BeginTx starts a transaction. On SQLite it takes the write lock at once,
+// so writers queue instead of failing on upgrade.
+func (db *DB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
+	tx, err := db.db.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.now()}, nil
+}
+
+// forUpdate returns the row-lock clause where the engine has one. SQLite's
+// immediate transactions already hold the database's write lock.
+func (tx *Tx) forUpdate() string {
+	if tx.db.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// Migrations returns the numbered migrations of the dialect in order.
+func (db *DB) migrations() ([]migration, error) {
+	dir := "migrations/" + db.dialect
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", name)
+		}
+		body, err := fs.ReadFile(migrations, dir+"/"+name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// LatestVersion is the schema version this program expects.
+func (db *DB) LatestVersion() int {
+	ms, err := db.migrations()
+	if err != nil {
+		panic(err) // the embedded files are part of the binary; tests cover them
+	}
+	return len(ms)
+}
+
+// SchemaVersion returns the version of the database's schema, 0 when empty.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+	if err != nil {
+		// No table yet: an empty database.
+		var n int
+		if cerr := db.db.QueryRowContext(ctx, db.tableExistsQuery(), "schema_version").Scan(&n); cerr == nil && n == 0 {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
+}
+
+func (db *DB) tableExistsQuery() string {
+	if db.dialect == Postgres {
+		return `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
+	}
+	return `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`
+}
+
+// ErrStaleSchema is returned by CheckSchema when the database's schema is not
+// the one this program expects.
+var ErrStaleSchema = errors.New("stale schema")
+
+// CheckSchema returns an error wrapping ErrStaleSchema unless the schema is
+// at LatestVersion. The message names both versions.
+func (db *DB) CheckSchema(ctx context.Context) error {
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if want := db.LatestVersion(); v != want {
+		hint := "run 'jaga migrate'"
+		if v > want {
+			hint = "this program is older than the database; upgrade jaga"
+		}
+		return fmt.Errorf("%w: current=v%d expected=v%d: %s", ErrStaleSchema, v, want, hint)
+	}
+	return nil
+}
+
+// Migrate brings the schema to LatestVersion, one transaction per
+// migration, and returns the versions it applied.
+func (db *DB) Migrate(ctx context.Context) ([]int, error) {
+	ms, err := db.migrations()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("create schema_version: %w", err)
+	}
+	var applied []int
+	for _, m := range ms {
+		ok, err := db.applyMigration(ctx, m)
+		if err != nil {
+			return applied, fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if ok {
+			applied = append(applied, m.version)
+		}
+	}
+	return applied, nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, m migration) (bool, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if db.dialect == Postgres {
+		// Serialize concurrent migrators.
+		if _, err := tx.ExecContext(ctx, `LOCK TABLE schema_version IN EXCLUSIVE MODE`); err != nil {
+			return false, err
+		}
+	}
+	var current int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&current)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return false, err
+		}
+	case err != nil:
+		return false, err
+	}
+	if current >= m.version {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = $1`, m.version); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// newID returns a random identifier of 16 bytes in hex.
+func newID() string {
+	return randomHex(16)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+func joinList(l []string) string { return strings.Join(l, ",") }
+
+func splitList(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
+}
+
+// nullString returns nil for "", so that UNIQUE columns allow many blanks.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// isUniqueViolation reports whether err is a unique-constraint failure.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+}
