@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"strings"
+	"unicode/utf8"
 	"time"
 )
 
@@ -70,7 +71,7 @@ func (r *AccessReason) Valid() map[string]string {
 	if len(r.Reference) > 64 {
 		problems["reference"] = "Reference must be at most 64 characters."
 	}
-	if r.Unmask && len(strings.TrimSpace(r.Reason)) < 10 {
+	if r.Unmask && utf8.RuneCountInString(strings.TrimSpace(r.Reason)) < 10 {
 		problems["reason"] = "To see masked fields, type a reason of at least 10 characters."
 	}
 	if len(r.Reason) > 500 {

@@ -7,7 +7,10 @@
 // matching policies into a jaga.Decision:
 //
 //   - a matching forbid denies, and Decision.Policy is its @id (the first
-//     matching forbid in the file; see @confidential for the exception);
+//     matching forbid in the file). A forbid marked @confidential
+//     ("unknown-person") is reported only when a permit matches too;
+//     otherwise the decision is "default-deny", so that an actor with no
+//     right to the data cannot learn whether a person exists;
 //   - otherwise a matching permit allows, and Decision.Policy is its @id (the
 //     first matching permit in the file);
 //   - otherwise the request is denied with Decision.Policy "default-deny".

@@ -256,6 +256,17 @@ func cases() []gateCase {
 		{"airline API client without persons:read",
 			request(apiClient(jaga.OrgAirline, jaga.ScopeAccessRead), read, travelV, travel, withContracts(airlineContract)),
 			denied("default-deny").under("C-airline").because("no policy lets an API client of airline read identity, vaccination and travel for TRAVEL_VERIFICATION")},
+		{"airline API client without reference",
+			request(airlineClient, read, travelV, travel, withContracts(airlineContract), withReference("")),
+			denied("default-deny").under("C-airline")},
+		{"airline staff with a persons:read scope is not an API client",
+			request(func() jaga.Actor {
+				a := staff(jaga.OrgAirline, jaga.RoleAdmin)
+				a.Scopes = []string{jaga.ScopePersonsRead}
+				return a
+			}(),
+				read, travelV, travel, withContracts(airlineContract)),
+			denied("default-deny").under("C-airline")},
 		{"contractor API client with persons:read",
 			request(apiClient(jaga.OrgContractor, jaga.ScopePersonsRead), read, ticket, identity, withContracts(contractorContract)),
 			denied("default-deny").under("C-contractor")},
@@ -267,6 +278,9 @@ func cases() []gateCase {
 		{"authority liaison unmasks with a reason",
 			request(liaison, unmask, travelV, travel, withContracts(authorityContract)),
 			allowed("authority-liaison", false).under("C-authority")},
+		{"authority liaison without reference",
+			request(liaison, read, travelV, travel, withContracts(authorityContract), withReference("")),
+			denied("default-deny").under("C-authority")},
 		{"authority liaison for an airline query",
 			request(liaison, read, airlineQ, travel, withContracts(authorityContract)),
 			denied("default-deny").under("C-authority")},
@@ -474,6 +488,36 @@ func TestMasking(t *testing.T) {
 		case tc.req.Action == jaga.ActionRead && tc.req.Actor.OrgKind != jaga.OrgMinistry && !d.Masked:
 			t.Errorf("%s: read outside the ministry is not masked", tc.name)
 		}
+	}
+}
+
+// TestMaskingOutsideMinistry checks that a read by an organisation other
+// than the ministry is masked even when a permit says otherwise.
+func TestMaskingOutsideMinistry(t *testing.T) {
+	g, err := parse("test.cedar", []byte(`
+@id("unmasked") @reason("r") @masked("false") permit (principal, action, resource);
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		req    jaga.AccessRequest
+		masked bool
+	}{
+		{"contractor read", request(contractorAgent, jaga.ActionRead, jaga.PurposeSupportTicket, identity, withContracts(contractorContract)), true},
+		{"contractor unmask", request(contractorAgent, jaga.ActionUnmask, jaga.PurposeSupportTicket, identity, withContracts(contractorContract)), false},
+		{"ministry read", request(ministryAgent, jaga.ActionRead, jaga.PurposeSupportTicket, identity), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := g.Decide(context.Background(), tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !d.Allow || d.Masked != tc.masked {
+				t.Errorf("got %+v, want masked=%v", d, tc.masked)
+			}
+		})
 	}
 }
 
