@@ -59,6 +59,10 @@ type AccountService interface {
 	// EUNAUTHORIZED; too many wrong codes spend the challenge.
 	VerifySignIn(ctx context.Context, challengeID, code string) (*Actor, error)
 
+	// RegisterCitizen creates a citizen account with a contact already
+	// verified elsewhere and a profile; for jaga itself (imports, the demo).
+	RegisterCitizen(ctx context.Context, c Contact, p Profile) (*Person, error)
+
 	// StartContactChange sends a code to the caller's new contact.
 	StartContactChange(ctx context.Context, contact string) (*Challenge, error)
 	// VerifyContactChange replaces the caller's phone or email.

@@ -172,6 +172,9 @@ type OrganisationService interface {
 	// organisation. The enrolment is returned once.
 	CreateStaff(ctx context.Context, n NewStaff) (*StaffEnrolment, error)
 	StaffMembers(ctx context.Context, orgID string) ([]*Staff, error)
+	// ResetTOTP gives a staff member a new TOTP secret (a lost phone) and
+	// ends their sessions. The enrolment is returned once.
+	ResetTOTP(ctx context.Context, staffID string) (*StaffEnrolment, error)
 
 	// SignInStaff checks password and TOTP code together; either wrong
 	// counts as one failure, and too many lock the account for a while.

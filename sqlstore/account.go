@@ -356,3 +356,34 @@ func (s *AccountService) RecentMessages(ctx context.Context, limit int) ([]*jaga
 	}
 	return out, rows.Err()
 }
+
+// RegisterCitizen creates a citizen with a contact verified elsewhere.
+func (s *AccountService) RegisterCitizen(ctx context.Context, c jaga.Contact, prof jaga.Profile) (*jaga.Person, error) {
+	if a := jaga.ActorFromContext(ctx); a == nil || a.Kind != jaga.ActorSystem {
+		return nil, jaga.Errorf(jaga.EFORBIDDEN, "Only jaga itself registers citizens directly.")
+	}
+	parsed, err := jaga.ParseContact(c.Value)
+	if err != nil {
+		return nil, err
+	}
+	prof.Normalize()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if problems := prof.Valid(tx.now); problems != nil {
+		return nil, jaga.Invalid(problems)
+	}
+	p := &jaga.Person{ID: newID(), CreatedAt: tx.now, UpdatedAt: tx.now}
+	if parsed.Kind == jaga.ContactEmail {
+		p.Email = parsed.Value
+	} else {
+		p.Phone = parsed.Value
+	}
+	prof.Apply(p)
+	if err := tx.insertPerson(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, tx.Commit()
+}

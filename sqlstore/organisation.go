@@ -317,3 +317,32 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+// ResetTOTP gives a staff member a new TOTP secret and ends their sessions.
+func (s *OrganisationService) ResetTOTP(ctx context.Context, staffID string) (*jaga.StaffEnrolment, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	st := &jaga.Staff{}
+	err = tx.QueryRowContext(ctx, `SELECT id, org_id, email, display_name, role, created_at, disabled FROM staff WHERE id = $1`, staffID).
+		Scan(&st.ID, &st.OrgID, &st.Email, &st.DisplayName, &st.Role, &st.CreatedAt, &st.Disabled)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !canAdminister(jaga.ActorFromContext(ctx), st.OrgID)) {
+		return nil, jaga.Errorf(jaga.ENOTFOUND, "No such staff member.")
+	} else if err != nil {
+		return nil, fmt.Errorf("reset totp: %w", err)
+	}
+	secret, url, err := s.db.TOTP.NewSecret(st.Email)
+	if err != nil {
+		return nil, fmt.Errorf("reset totp: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE staff SET totp_secret = $1 WHERE id = $2`, secret, st.ID); err != nil {
+		return nil, fmt.Errorf("reset totp: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE actor_kind = $1 AND actor_id = $2`, jaga.ActorStaff, st.ID); err != nil {
+		return nil, fmt.Errorf("reset totp: %w", err)
+	}
+	st.CreatedAt = st.CreatedAt.UTC()
+	return &jaga.StaffEnrolment{Staff: st, TOTPSecret: secret, TOTPURL: url}, tx.Commit()
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jaga-health/jaga/sqlstore"
+)
+
+// config is jaga's configuration: defaults, then JAGA_* environment
+// variables, then flags. Secrets may come from files (JAGA_DB_FILE).
+type config struct {
+	DB              string        // JAGA_DB; SQLite path or postgres:// URL
+	Addr            string        // JAGA_ADDR
+	Demo            bool          // JAGA_DEMO
+	LogLevel        string        // JAGA_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // JAGA_LOG_FORMAT: text or json
+	SecureCookies   string        // JAGA_SECURE_COOKIES: auto, true or false
+	CheckpointEvery time.Duration // JAGA_CHECKPOINT_EVERY
+	PrintConfig     bool
+}
+
+func defaultConfig() config {
+	return config{
+		DB:              "jaga.db",
+		Addr:            "127.0.0.1:8080",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		SecureCookies:   "auto",
+		CheckpointEvery: time.Minute,
+	}
+}
+
+// fromEnv overlays the environment on c.
+func (c *config) fromEnv(getenv func(string) string) error {
+	if v := getenv("JAGA_DB_FILE"); v != "" {
+		b, err := os.ReadFile(v)
+		if err != nil {
+			return fmt.Errorf("JAGA_DB_FILE: %w", err)
+		}
+		c.DB = strings.TrimSpace(string(b))
+	}
+	str := map[string]*string{"JAGA_DB": &c.DB, "JAGA_ADDR": &c.Addr, "JAGA_LOG_LEVEL": &c.LogLevel,
+		"JAGA_LOG_FORMAT": &c.LogFormat, "JAGA_SECURE_COOKIES": &c.SecureCookies}
+	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	if v := getenv("JAGA_DEMO"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("JAGA_DEMO: want true or false")
+		}
+		c.Demo = b
+	}
+	if v := getenv("JAGA_CHECKPOINT_EVERY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("JAGA_CHECKPOINT_EVERY: want a duration such as 1m")
+		}
+		c.CheckpointEvery = d
+	}
+	return nil
+}
+
+// flags binds the flags a command takes; server says whether it serves.
+func (c *config) flags(fs *flag.FlagSet, server bool) {
+	fs.StringVar(&c.DB, "db", c.DB, "SQLite file path or postgres:// URL (JAGA_DB)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (JAGA_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (JAGA_LOG_FORMAT)")
+	if server {
+		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (JAGA_ADDR)")
+		fs.BoolVar(&c.Demo, "demo", c.Demo, "fill the database with demo data and show the dev outbox (JAGA_DEMO)")
+		fs.StringVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "auto, true or false: auto is false only on loopback addresses (JAGA_SECURE_COOKIES)")
+		fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "how often to sign an access-log checkpoint; 0 turns it off (JAGA_CHECKPOINT_EVERY)")
+		fs.BoolVar(&c.PrintConfig, "print-config", false, "print the configuration, secrets redacted, and exit")
+	}
+}
+
+// load builds the configuration of a command from defaults, env and args.
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, server bool) (config, *flag.FlagSet, error) {
+	c := defaultConfig()
+	if err := c.fromEnv(getenv); err != nil {
+		return c, nil, exitError{code: 2, msg: err.Error()}
+	}
+	fs := flag.NewFlagSet("jaga "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs, server)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, fs, exitError{code: 0}
+		}
+		return c, fs, exitError{code: 2}
+	}
+	if err := c.validate(server); err != nil {
+		return c, fs, exitError{code: 2, msg: "configuration: " + err.Error()}
+	}
+	return c, fs, nil
+}
+
+// validate reports the first problem of the configuration.
+func (c *config) validate(server bool) error {
+	if c.DB == "" {
+		return errors.New("db: a SQLite path or postgres:// URL is required")
+	}
+	if sqlstore.IsPostgres(c.DB) {
+		if _, err := url.Parse(c.DB); err != nil {
+			return errors.New("db: the postgres URL cannot be parsed")
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log-level: want debug, info, warn or error")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log-format: want text or json")
+	}
+	if server {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			return fmt.Errorf("addr: want host:port, such as 127.0.0.1:8080")
+		}
+		switch c.SecureCookies {
+		case "auto", "true", "false":
+		default:
+			return fmt.Errorf("secure-cookies: want auto, true or false")
+		}
+		if c.CheckpointEvery < 0 {
+			return fmt.Errorf("checkpoint-every: must not be negative")
+		}
+	}
+	return nil
+}
+
+// secureCookies resolves the auto setting: cookies are Secure unless jaga
+// listens only on a loopback address (local development over plain HTTP).
+func (c *config) secureCookies() bool {
+	switch c.SecureCookies {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	host, _, _ := net.SplitHostPort(c.Addr)
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// redactedDB hides the password of a postgres URL.
+func redactedDB(dsn string) string {
+	if !sqlstore.IsPostgres(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparseable, redacted)"
+	}
+	return u.Redacted()
+}
+
+// print writes the configuration, secrets redacted.
+func (c *config) print(w io.Writer) {
+	fmt.Fprintf(w, "db=%s\naddr=%s\ndemo=%t\nlog-level=%s\nlog-format=%s\nsecure-cookies=%s (resolved %t)\ncheckpoint-every=%s\n",
+		redactedDB(c.DB), c.Addr, c.Demo, c.LogLevel, c.LogFormat, c.SecureCookies, c.secureCookies(), c.CheckpointEvery)
+}
+
+func (c *config) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/jaga-health/jaga/sqlstore"
+	"github.com/jaga-health/jaga/web"
+)
+
+// runServe runs the web server until ctx ends, then shuts down gracefully.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, _, err := loadConfig("serve", args, getenv, stderr, true)
+	if err != nil {
+		return err
+	}
+	if c.PrintConfig {
+		c.print(stdout)
+		return nil
+	}
+	logger := c.logger(stderr)
+	db, err := openStore(ctx, c, logger, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	checkpoint, err := newCheckpointer(ctx, db)
+	if err != nil {
+		return err
+	}
+	var demo *demoWorld
+	if c.Demo {
+		if demo, err = loadDemo(ctx, db); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opts := web.Options{Demo: c.Demo, SecureCookies: c.secureCookies(), Logger: logger, Registry: reg, Version: version}
+	if demo != nil {
+		opts.DemoAccounts = demo.accounts
+	}
+	srv, err := web.NewServer(services(db, checkpoint), opts)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	url := "http://" + ln.Addr().String()
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "url", url, "db", redactedDB(c.DB), "dialect", db.Dialect(), "demo", c.Demo)
+	fmt.Fprintf(stdout, "jaga listening on %s\n", url)
+	if demo != nil {
+		logger.Info("demo mode: one-time codes and emails are shown at "+url+"/dev/outbox, never sent", "outbox", url+"/dev/outbox")
+		demo.printSignIn(stdout, url)
+	}
+
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	if c.CheckpointEvery > 0 {
+		go checkpointLoop(jobsCtx, logger, checkpoint, c.CheckpointEvery)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	stopJobs()
+	// A last checkpoint, so that the log's newest entries are signed.
+	if _, err := checkpoint(shutdownCtx); err != nil {
+		logger.Warn("final checkpoint", "err", err.Error())
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// services wires the store's services into the web layer.
+func services(db *sqlstore.DB, checkpoint checkpointFunc) web.Services {
+	accounts := sqlstore.NewAccountService(db)
+	return web.Services{
+		Accounts:      accounts,
+		People:        sqlstore.NewPersonService(db),
+		Organisations: sqlstore.NewOrganisationService(db),
+		Contracts:     sqlstore.NewContractService(db),
+		AccessLog:     sqlstore.NewAccessLog(db),
+		Outbox:        accounts,
+		Checkpoint:    checkpoint,
+		Ready:         db.Ping,
+	}
+}
+
+// checkpointLoop signs a checkpoint of the access log on a schedule.
+func checkpointLoop(ctx context.Context, logger *slog.Logger, checkpoint checkpointFunc, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := checkpoint(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("checkpoint", "err", err.Error())
+			}
+		}
+	}
+}

@@ -1,0 +1,79 @@
+// Package web serves jaga over HTTP: the JSON API under /api/v1, the
+// server-rendered pages for citizens and staff, health checks and metrics.
+// routes.go lists every route.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/jaga-health/jaga"
+)
+
+// Services are the domain services the server calls.
+type Services struct {
+	Accounts      jaga.AccountService
+	People        jaga.PersonService
+	Organisations jaga.OrganisationService
+	Contracts     jaga.ContractService
+	AccessLog     jaga.AccessLog
+	Outbox        jaga.Outbox                                         // read only in demo mode
+	Checkpoint    func(ctx context.Context) (*jaga.Checkpoint, error) // signs a checkpoint now
+	Ready         func(ctx context.Context) error                     // reports whether dependencies answer
+}
+
+// Options shape the server's behaviour.
+type Options struct {
+	Demo          bool                 // serve the dev outbox page and demo hints
+	SecureCookies bool                 // mark cookies Secure; off only for plain-HTTP development
+	Logger        *slog.Logger         // if nil, slog.Default
+	Registry      *prometheus.Registry // if nil, a new registry
+	Version       string
+	DemoAccounts  func() []DemoAccount // demo mode: staff accounts with current codes
+}
+
+// Server is jaga's HTTP handler.
+type Server struct {
+	svc     Services
+	opts    Options
+	logger  *slog.Logger
+	handler http.Handler
+	metrics *metrics
+	i18n    *translator
+	pages   *pages
+}
+
+// NewServer returns the HTTP handler of jaga.
+func NewServer(svc Services, opts Options) (*Server, error) {
+	s := &Server{svc: svc, opts: opts, logger: opts.Logger}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	if opts.Registry == nil {
+		s.opts.Registry = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(s.opts.Registry)
+	var err error
+	if s.i18n, err = newTranslator(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = newPages(s.i18n); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	s.handler = s.withRequestID(s.withRecover(s.withLogging(s.withSecurityHeaders(s.withAuth(recordPattern(mux))))))
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// DemoAccount is a demo staff account with its current TOTP code, shown on
+// the dev outbox page in demo mode only.
+type DemoAccount struct {
+	Email, Password, Role, Organisation, Code string
+}
