@@ -60,12 +60,24 @@ func (s *AccountService) StartContactChange(ctx context.Context, contact string)
 	return s.startChallenge(ctx, jaga.ChallengeChangeContact, c, a.ID)
 }
 
+// challengeLockClass is the first key of the PostgreSQL advisory lock that
+// startChallenge takes per destination.
+const challengeLockClass = 0x6a61 // "ja"
+
 func (s *AccountService) startChallenge(ctx context.Context, purpose string, c jaga.Contact, personID string) (*jaga.Challenge, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
+	if s.db.dialect == Postgres {
+		// Serialize the sends to one destination, so that concurrent
+		// requests cannot all pass the limits below. SQLite's immediate
+		// transactions already serialize every writer.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, challengeLockClass, c.Value); err != nil {
+			return nil, fmt.Errorf("start challenge: %w", err)
+		}
+	}
 	var sent int
 	var last sql.NullTime
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM challenges WHERE destination = $1 AND created_at > $2`,

@@ -100,15 +100,17 @@ func (s *PersonService) ReadPerson(ctx context.Context, id string, why jaga.Acce
 	if err != nil {
 		return nil, err
 	}
-	p, err := tx.person(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+	// A denial answers before the person is looked up, so that an actor
+	// the gate refuses cannot tell an unknown person from a real one.
 	if !d.Allow {
 		if err := tx.Commit(); err != nil {
 			return nil, fmt.Errorf("log denial: %w", err)
 		}
 		return nil, jaga.Errorf(jaga.EFORBIDDEN, "Access denied: %s.", d.Reason)
+	}
+	p, err := tx.person(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	if d.Masked {
 		m := p.MaskedCopy()
@@ -158,6 +160,13 @@ func (s *PersonService) AddDependant(ctx context.Context, prof jaga.Profile) (*j
 		return nil, err
 	}
 	defer tx.Rollback()
+	if s.db.dialect == Postgres {
+		// Lock the guardian, so that concurrent adds count one after
+		// another and cannot pass MaxDependants together.
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM people WHERE id = $1`+tx.forUpdate(), a.ID); err != nil {
+			return nil, fmt.Errorf("add dependant: %w", err)
+		}
+	}
 	guardian, err := tx.person(ctx, a.ID)
 	if err != nil {
 		return nil, err
