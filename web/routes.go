@@ -49,6 +49,41 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	mux.Handle("/api/", s.api(s.apiNotFound))
 
-	// Pages.
-	s.pageRoutes(mux)
+	// Pages: server-rendered, in Malay or English (?lang=ms|en). s.page
+	// adapts a page, s.post a form: body cap, then the CSRF check.
+	mux.Handle("GET /{$}", s.page(s.homeShow))
+	mux.Handle("GET /authorised-organisations", s.page(s.organisationsShow))
+	mux.Handle("GET /static/", s.staticServe())
+
+	// Pages: citizens' sign-in.
+	mux.Handle("GET /signin", s.page(s.signinShow))
+	mux.Handle("POST /signin", s.post(s.signinSubmit))
+	mux.Handle("GET /signin/verify", s.page(s.signinVerifyShow))
+	mux.Handle("POST /signin/verify", s.post(s.signinVerifySubmit))
+	mux.Handle("POST /signout", s.post(s.signoutSubmit))
+
+	// Pages: the signed-in citizen.
+	mux.Handle("GET /me", s.page(s.mePageShow))
+	mux.Handle("POST /me/profile", s.post(s.meProfileSubmit))
+	mux.Handle("POST /me/dependants", s.post(s.dependantCreateSubmit))
+	mux.Handle("POST /me/dependants/{id}/profile", s.post(s.dependantProfileSubmit))
+	mux.Handle("POST /me/contact", s.post(s.contactSubmit))
+	mux.Handle("GET /me/contact/verify", s.page(s.contactVerifyShow))
+	mux.Handle("POST /me/contact/verify", s.post(s.contactVerifySubmit))
+	mux.Handle("GET /me/accesses", s.page(s.accessesShow))
+
+	// Pages: staff.
+	mux.Handle("GET /staff/signin", s.page(s.staffSigninShow))
+	mux.Handle("POST /staff/signin", s.post(s.staffSigninSubmit))
+	mux.Handle("GET /staff", s.page(s.staffShow))
+	mux.Handle("POST /staff/people/lookup", s.post(s.personLookupSubmit))
+	mux.Handle("POST /staff/signout", s.post(s.staffSignoutSubmit))
+
+	// Pages: the demo outbox, only in demo mode; elsewhere it is not found.
+	if s.opts.Demo {
+		mux.Handle("GET /dev/outbox", s.page(s.outboxShow))
+	}
+
+	// Pages: anything else outside /api/ is the not-found page.
+	mux.Handle("/", s.page(s.notFoundShow))
 }
