@@ -193,6 +193,7 @@ type AccessView struct {
 	Categories       []string  `json:"categories"`
 	Fields           []string  `json:"fields"`
 	Decision         string    `json:"decision"`
+	Policy           string    `json:"policy"` // the gate policy that decided
 }
 
 // Checkpoint is a signed statement of the access log's Merkle tree at a size.

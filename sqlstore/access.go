@@ -119,7 +119,7 @@ func (s *AccessLog) AccessesToMe(ctx context.Context, limit int) ([]*jaga.Access
 	}
 	rows, err := s.db.db.QueryContext(ctx, `
 		SELECT l.seq, l.at, p.id, p.full_name, COALESCE(o.name, ''), COALESCE(o.kind, ''), l.actor_kind, l.actor_role,
-			COALESCE(c.reference, ''), l.purpose, l.reason, l.action, l.categories, l.fields, l.decision
+			COALESCE(c.reference, ''), l.purpose, l.reason, l.action, l.categories, l.fields, l.decision, l.policy
 		FROM people p
 		JOIN access_log l ON l.subject = p.pseudonym
 		LEFT JOIN organisations o ON o.id = l.org_id
@@ -136,7 +136,7 @@ func (s *AccessLog) AccessesToMe(ctx context.Context, limit int) ([]*jaga.Access
 		v := &jaga.AccessView{}
 		var actorKind, cats, fields string
 		if err := rows.Scan(&v.Seq, &v.At, &v.PersonID, &v.PersonName, &v.Organisation, &v.OrganisationKind,
-			&actorKind, &v.Role, &v.ContractRef, &v.Purpose, &v.Reason, &v.Action, &cats, &fields, &v.Decision); err != nil {
+			&actorKind, &v.Role, &v.ContractRef, &v.Purpose, &v.Reason, &v.Action, &cats, &fields, &v.Decision, &v.Policy); err != nil {
 			return nil, fmt.Errorf("accesses to me: %w", err)
 		}
 		if v.Role == "" {

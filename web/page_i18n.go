@@ -168,14 +168,20 @@ func (t *translator) Channel(lang, ch string) string    { return t.word(lang, "c
 // or, for an organisation that must work under a contract and had none
 // that covered the access, refused for want of an active contract.
 func (t *translator) Decision(lang string, v *jaga.AccessView) string {
-	switch {
-	case v.Decision == jaga.DecisionAllow:
+	if v.Decision == jaga.DecisionAllow {
 		return t.T(lang, "decision.allow")
-	case v.ContractRef == "" && v.OrganisationKind != "" && v.OrganisationKind != jaga.OrgMinistry:
-		return t.T(lang, "decision.deny_no_contract")
-	default:
-		return t.T(lang, "decision.deny")
 	}
+	switch v.Policy {
+	case "contract-required":
+		return t.T(lang, "decision.deny_no_contract")
+	case "unmask-reason-required":
+		return t.T(lang, "decision.deny_no_reason")
+	case "break-glass-not-enabled":
+		return t.T(lang, "decision.deny_break_glass")
+	case "default-deny":
+		return t.T(lang, "decision.deny_no_rule")
+	}
+	return t.T(lang, "decision.deny")
 }
 
 // Purpose describes a purpose of use in lang, from the registry.
