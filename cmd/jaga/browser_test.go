@@ -43,35 +43,36 @@ const (
 	stepTimeout = 10 * time.Second
 )
 
-// findChromium returns the browser binary to drive: $JAGA_CHROMIUM, else
-// chromium (or chromium-browser) on PATH, else /usr/bin/chromium.
-func findChromium() (string, error) {
-	if p := os.Getenv(chromiumEnv); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%s=%s: %w", chromiumEnv, p, err)
-		}
-		return p, nil
-	}
+// findChromium returns chromium (or chromium-browser) on PATH, else
+// /usr/bin/chromium, else "".
+func findChromium() string {
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
+			return p
 		}
 	}
 	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium", nil
+		return "/usr/bin/chromium"
 	}
-	return "", errors.New("no chromium on PATH nor at /usr/bin/chromium")
+	return ""
 }
 
-// requireChromium returns the browser binary, or skips the test (fails it
-// when JAGA_REQUIRE_BROWSER=1) with what to install.
+// requireChromium returns the browser binary to drive: $JAGA_CHROMIUM, else
+// the one findChromium finds. Without one it skips the test with what to
+// install, or fails it when JAGA_REQUIRE_BROWSER=1.
 func requireChromium(t *testing.T) string {
 	t.Helper()
-	path, err := findChromium()
-	if err == nil {
-		return path
+	if p := os.Getenv(chromiumEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s names no browser: %v", chromiumEnv, err)
+		}
+		return p
 	}
-	msg := fmt.Sprintf("browser tests need Chromium: %v. Install it (Debian/Ubuntu: apt-get install chromium) or set %s to a Chrome or Chromium binary", err, chromiumEnv)
+	if p := findChromium(); p != "" {
+		return p
+	}
+	msg := "browser tests need Chromium, and there is no chromium on PATH nor at /usr/bin/chromium: " +
+		"install it (Debian/Ubuntu: apt-get install chromium) or set " + chromiumEnv + " to a Chrome or Chromium binary"
 	if os.Getenv(requireBrowserEnv) == "1" {
 		t.Fatalf("%s (%s=1 forbids skipping)", msg, requireBrowserEnv)
 	}
@@ -98,9 +99,8 @@ func (e consoleEntry) String() string {
 // exception, a console.error, a Content-Security-Policy violation or any
 // other browser log entry at level error (a failed request, for one).
 func (e consoleEntry) problem() bool {
-	return e.kind == "exception" || e.kind == "console.error" ||
-		strings.HasPrefix(e.kind, "log.security.") || strings.HasSuffix(e.kind, ".error") ||
-		strings.Contains(e.text, "Content Security Policy")
+	return e.kind == "exception" || strings.HasSuffix(e.kind, ".error") ||
+		strings.HasPrefix(e.kind, "log.security.") || strings.Contains(e.text, "Content Security Policy")
 }
 
 // browser is one headless Chromium with one tab on a jaga server.
@@ -475,6 +475,27 @@ func TestBrowserCitizen(t *testing.T) {
 
 	b.subtest(t, "no script errors or CSP violations", func(t *testing.T) {
 		b.noProblems(nil)
+	})
+
+	b.subtest(t, "a CSP violation would be caught", func(t *testing.T) {
+		// The check above means something only if the listener sees a
+		// violation: an inline style attribute, which style-src 'self'
+		// blocks, added through DevTools.
+		before := len(b.problems(nil))
+		b.do("add an inline style", chromedp.Evaluate[chromedp.Void](
+			`document.querySelector("main").insertAdjacentHTML("beforeend", '<p style="color: red">csp canary</p>')`))
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			ps := b.problems(nil)
+			if len(ps) > before && strings.Contains(ps[len(ps)-1].text, "Content Security Policy") {
+				t.Logf("caught: %s", ps[len(ps)-1].kind)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no CSP violation reported for an inline style; the check above proves nothing")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	})
 }
 
