@@ -182,6 +182,8 @@ type OrganisationService interface {
 
 	// CreateAPIClient returns the client and its key; the key is shown once.
 	CreateAPIClient(ctx context.Context, orgID, name string, scopes []string) (*APIClient, string, error)
+	// RevokeAPIClient ends a client's key now; for the organisation's admins.
+	RevokeAPIClient(ctx context.Context, orgID, clientID string) (*APIClient, error)
 	// AuthenticateAPIClient returns the actor for a key, or EUNAUTHORIZED.
 	AuthenticateAPIClient(ctx context.Context, key string) (*Actor, error)
 }

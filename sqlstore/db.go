@@ -340,3 +340,33 @@ func isUniqueViolation(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
 }
+
+// Retention of short-lived rows.
+const (
+	challengeRetention = 24 * time.Hour // kept a day for the send limits and for review
+	outboxRetention    = 7 * 24 * time.Hour
+)
+
+// PurgeExpired deletes old one-time-code challenges, ended sessions and
+// outbox messages older than a week (sent or not: a code in an undelivered
+// message expired long ago), and returns how many rows it removed.
+func (db *DB) PurgeExpired(ctx context.Context) (int64, error) {
+	now := db.now()
+	var total int64
+	for _, q := range []struct {
+		sql string
+		arg time.Time
+	}{
+		{`DELETE FROM challenges WHERE created_at < $1`, now.Add(-challengeRetention)},
+		{`DELETE FROM sessions WHERE expires_at < $1`, now},
+		{`DELETE FROM outbox WHERE created_at < $1`, now.Add(-outboxRetention)},
+	} {
+		res, err := db.db.ExecContext(ctx, q.sql, q.arg)
+		if err != nil {
+			return total, fmt.Errorf("purge: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
+}

@@ -205,3 +205,15 @@ func (s *Server) apiClientCreate(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusCreated, apiClientResponse{Client: c, Key: key})
 	return nil
 }
+
+func (s *Server) apiClientRevoke(w http.ResponseWriter, r *http.Request) error {
+	if _, err := requireActor(r); err != nil {
+		return err
+	}
+	c, err := s.svc.Organisations.RevokeAPIClient(r.Context(), r.PathValue("id"), r.PathValue("clientID"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}

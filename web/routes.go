@@ -45,6 +45,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/organisations/{id}/staff", s.api(s.staffList))
 	mux.Handle("POST /api/v1/organisations/{id}/staff", s.api(s.staffCreate))
 	mux.Handle("POST /api/v1/organisations/{id}/api-clients", s.api(s.apiClientCreate))
+	mux.Handle("POST /api/v1/organisations/{id}/api-clients/{clientID}/revoke", s.api(s.apiClientRevoke))
 
 	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	mux.Handle("/api/", s.api(s.apiNotFound))

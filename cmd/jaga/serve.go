@@ -82,6 +82,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if c.CheckpointEvery > 0 {
 		go checkpointLoop(jobsCtx, logger, checkpoint, c.CheckpointEvery)
 	}
+	go purgeLoop(jobsCtx, logger, db, 10*time.Minute)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -131,6 +132,25 @@ func checkpointLoop(ctx context.Context, logger *slog.Logger, checkpoint checkpo
 		case <-t.C:
 			if _, err := checkpoint(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("checkpoint", "err", err.Error())
+			}
+		}
+	}
+}
+
+// purgeLoop removes expired challenges, sessions and old outbox messages.
+func purgeLoop(ctx context.Context, logger *slog.Logger, db *sqlstore.DB, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := db.PurgeExpired(ctx)
+			if err != nil && ctx.Err() == nil {
+				logger.Error("purge", "err", err.Error())
+			} else if n > 0 {
+				logger.Info("purged expired rows", "rows", n)
 			}
 		}
 	}
