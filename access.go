@@ -34,6 +34,7 @@ const (
 	PurposeAirlineQuery       = "AIRLINE_QUERY"
 	PurposeAudit              = "AUDIT"
 	PurposeBreakGlass         = "BREAK_GLASS"
+	PurposeAssistedCheckIn    = "ASSISTED_CHECKIN"
 )
 
 // Access actions.

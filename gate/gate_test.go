@@ -86,12 +86,14 @@ func noRelationship(r *jaga.AccessRequest) { r.Relationship = "" }
 func unknownPerson(r *jaga.AccessRequest)  { r.PersonExists = false }
 
 var (
-	identity       = []string{jaga.CategoryIdentity}
-	identityPhone  = []string{jaga.CategoryIdentity, jaga.CategoryContact}
-	tracing        = []string{jaga.CategoryHealth, jaga.CategoryCheckin, jaga.CategoryContact}
-	travel         = []string{jaga.CategoryIdentity, jaga.CategoryVaccination, jaga.CategoryTravel}
-	vaccineSupport = []string{jaga.CategoryVaccination, jaga.CategorySupport}
-	everything     = jaga.Categories
+	identity         = []string{jaga.CategoryIdentity}
+	identityPhone    = []string{jaga.CategoryIdentity, jaga.CategoryContact}
+	tracing          = []string{jaga.CategoryHealth, jaga.CategoryCheckin, jaga.CategoryContact}
+	travel           = []string{jaga.CategoryIdentity, jaga.CategoryVaccination, jaga.CategoryTravel}
+	checkinIdentity  = []string{jaga.CategoryIdentity, jaga.CategoryCheckin}
+	premisesContract = contract("C-premises", jaga.OrgPremisesOwner, func(c *jaga.Contract) { c.Purposes = []string{jaga.PurposeAssistedCheckIn} })
+	vaccineSupport   = []string{jaga.CategoryVaccination, jaga.CategorySupport}
+	everything       = jaga.Categories
 )
 
 var (
@@ -295,6 +297,31 @@ func cases() []gateCase {
 				withContracts(contract("C-premises", jaga.OrgPremisesOwner))),
 			denied("default-deny").under("C-premises")},
 
+		// premises-assisted-checkin
+		{"premises staff confirm a visitor for assisted check-in",
+			request(staff(jaga.OrgPremisesOwner, jaga.RolePremisesStaff), read, jaga.PurposeAssistedCheckIn, checkinIdentity,
+				withContracts(premisesContract)),
+			allowed("premises-assisted-checkin", true).under("C-premises")},
+		{"premises admin confirms a visitor",
+			request(staff(jaga.OrgPremisesOwner, jaga.RoleAdmin), read, jaga.PurposeAssistedCheckIn, checkinIdentity,
+				withContracts(premisesContract)),
+			allowed("premises-assisted-checkin", true).under("C-premises")},
+		{"premises staff may not unmask",
+			request(staff(jaga.OrgPremisesOwner, jaga.RolePremisesStaff), unmask, jaga.PurposeAssistedCheckIn, checkinIdentity,
+				withContracts(premisesContract)),
+			denied("default-deny").under("C-premises")},
+		{"premises staff without a contract",
+			request(staff(jaga.OrgPremisesOwner, jaga.RolePremisesStaff), read, jaga.PurposeAssistedCheckIn, checkinIdentity),
+			denied("contract-required")},
+		{"premises staff without naming the premises",
+			request(staff(jaga.OrgPremisesOwner, jaga.RolePremisesStaff), read, jaga.PurposeAssistedCheckIn, checkinIdentity,
+				withContracts(premisesContract), withReference("")),
+			denied("default-deny").under("C-premises")},
+		{"contractor agent for assisted check-in",
+			request(contractorAgent, read, jaga.PurposeAssistedCheckIn, checkinIdentity,
+				withContracts(contract("C-contractor", jaga.OrgContractor, func(c *jaga.Contract) { c.Purposes = []string{jaga.PurposeAssistedCheckIn} }))),
+			denied("default-deny").under("C-contractor")},
+
 		// actor-kind
 		{"citizen is denied",
 			request(jaga.Actor{Kind: jaga.ActorCitizen, ID: "P-other"}, read, ticket, identity),
@@ -465,7 +492,7 @@ func TestEveryPolicyTested(t *testing.T) {
 	if !tested[PolicyDefaultDeny] {
 		t.Error("default deny is not tested")
 	}
-	if len(g.forbids) != 5 || len(g.permits) != 7 {
+	if len(g.forbids) != 5 || len(g.permits) != 8 {
 		t.Errorf("%d forbids and %d permits; update the tests", len(g.forbids), len(g.permits))
 	}
 }

@@ -50,8 +50,22 @@ type DB struct {
 	TOTP      jaga.TOTP           // required for staff sign-in
 	Logger    *slog.Logger        // if nil, slog.Default
 
+	TokenKey  []byte              // authenticates premises QR codes; required for check-in
+	Retention time.Duration       // check-ins older than this are purged; if 0, jaga.DefaultRetention
+
 	dummyOnce sync.Once // guards dummyHash
 	dummyHash string
+
+	batchOnce sync.Once // guards batch
+	batch     *batcher
+
+	premises premisesCache
+}
+
+// writer returns the group-commit writer, starting it on first use.
+func (db *DB) writer() *batcher {
+	db.batchOnce.Do(func() { db.batch = newBatcher(db) })
+	return db.batch
 }
 
 // Open connects to a database: a postgres:// or postgresql:// URL selects
@@ -109,8 +123,15 @@ func IsPostgres(dsn string) bool {
 // Dialect returns SQLite or Postgres.
 func (db *DB) Dialect() string { return db.dialect }
 
-// Close closes the connection pool.
-func (db *DB) Close() error { return db.db.Close() }
+// Close commits the writes still queued for group commit and closes the
+// connection pool.
+func (db *DB) Close() error {
+	db.batchOnce.Do(func() {}) // no writer may start after this
+	if db.batch != nil {
+		db.batch.close()
+	}
+	return db.db.Close()
+}
 
 // Ping reports whether the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }

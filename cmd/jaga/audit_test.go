@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,20 +147,31 @@ func addAccesses(t *testing.T, dsn string, n int) {
 
 func TestStaleSchemaRefused(t *testing.T) {
 	dsn := filepath.Join(t.TempDir(), "jaga.db")
-	if out, _, err := runJaga(t, dsn, "migrate"); err != nil || !strings.Contains(out, "v0 -> v1") {
+	latest := fmt.Sprintf("v%d", openTestStoreLatest(t))
+	if out, _, err := runJaga(t, dsn, "migrate"); err != nil || !strings.Contains(out, "v0 -> "+latest) {
 		t.Fatalf("migrate: %v %s", err, out)
 	}
 	if _, err := rawDB(t, dsn).Exec(`UPDATE schema_version SET version = 99`); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := runJaga(t, dsn, "serve", "--addr", "127.0.0.1:0")
-	if exitCode(err) == 0 || !strings.Contains(err.Error(), "current=v99 expected=v1") {
+	if exitCode(err) == 0 || !strings.Contains(err.Error(), "current=v99 expected="+latest) {
 		t.Fatalf("serve on a newer schema: %v", err)
 	}
 	_, _, err = runJaga(t, dsn, "migrate")
 	if exitCode(err) == 0 || !strings.Contains(err.Error(), "newer than this program") {
 		t.Fatalf("migrate on a newer schema: %v", err)
 	}
+}
+
+// openTestStoreLatest returns the schema version this program expects.
+func openTestStoreLatest(t *testing.T) int {
+	db, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "v.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	return db.LatestVersion()
 }
 
 func TestConfig(t *testing.T) {

@@ -1,0 +1,149 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// batcher is group commit: writes queued by many requests run in one
+// transaction, and each request is answered only after that transaction
+// has committed. On SQLite in WAL mode a committed transaction is in the
+// log file before COMMIT returns, so a killed process loses nothing that
+// was acknowledged.
+type batcher struct {
+	db       *DB
+	queue    chan *batchItem
+	maxBatch int
+
+	once sync.Once
+	quit chan struct{}
+	done chan struct{}
+}
+
+type batchItem struct {
+	now  time.Time
+	fn   func(tx *Tx) error
+	done chan error
+}
+
+// Batch limits.
+const (
+	maxBatchItems = 1024
+	batchQueueLen = 16384
+)
+
+func newBatcher(db *DB) *batcher {
+	b := &batcher{db: db, queue: make(chan *batchItem, batchQueueLen), maxBatch: maxBatchItems,
+		quit: make(chan struct{}), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+// errBatcherClosed is returned for writes queued after Close.
+var errBatcherClosed = errors.New("group commit: closed")
+
+// do queues fn and waits until the transaction that ran it has committed.
+// fn runs in the batch's transaction with tx.now set to now; it must not
+// keep tx. An error from fn fails that write alone.
+func (b *batcher) do(ctx context.Context, now time.Time, fn func(tx *Tx) error) error {
+	it := &batchItem{now: now, fn: fn, done: make(chan error, 1)}
+	select {
+	case b.queue <- it:
+	case <-b.quit:
+		return errBatcherClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, the write happens whether or not the caller still
+	// waits; the answer tells a caller that waits whether it is durable.
+	select {
+	case err := <-it.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *batcher) run() {
+	defer close(b.done)
+	batch := make([]*batchItem, 0, b.maxBatch)
+	for {
+		select {
+		case it := <-b.queue:
+			batch = append(batch[:0], it)
+		case <-b.quit:
+			// Drain what is queued, then stop.
+			for {
+				select {
+				case it := <-b.queue:
+					b.commit([]*batchItem{it})
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < b.maxBatch {
+			select {
+			case it := <-b.queue:
+				batch = append(batch, it)
+			default:
+				break fill
+			}
+		}
+		b.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction. If a write fails, the batch is
+// rolled back and every write is run again alone, so that one bad write
+// does not fail the others.
+func (b *batcher) commit(batch []*batchItem) {
+	errs, err := b.runTx(batch)
+	if err == nil {
+		for i, it := range batch {
+			it.done <- errs[i]
+		}
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].done <- err
+		return
+	}
+	for _, it := range batch {
+		_, err := b.runTx([]*batchItem{it})
+		it.done <- err
+	}
+}
+
+// runTx runs the batch in one transaction; any error aborts it all.
+func (b *batcher) runTx(batch []*batchItem) ([]error, error) {
+	ctx := context.Background()
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	errs := make([]error, len(batch))
+	for _, it := range batch {
+		tx.now = it.now
+		if err := it.fn(tx); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("group commit: %w", err)
+	}
+	return errs, nil
+}
+
+// close stops the batcher after the queued writes are committed.
+func (b *batcher) close() {
+	b.once.Do(func() {
+		close(b.quit)
+		<-b.done
+	})
+}

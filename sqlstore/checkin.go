@@ -1,0 +1,577 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jaga-health/jaga"
+)
+
+// CheckInService implements jaga.CheckInService. Its writes go through
+// group commit.
+type CheckInService struct{ db *DB }
+
+// NewCheckInService returns the check-in service of db.
+func NewCheckInService(db *DB) *CheckInService { return &CheckInService{db: db} }
+
+// resolvePremises finds the premises of a scanned token or typed code. A
+// token of an older version is refused once the code has been rotated.
+func (s *CheckInService) resolvePremises(ctx context.Context, token, shortCode string) (*jaga.Premises, string, error) {
+	switch {
+	case token != "" && shortCode != "":
+		return nil, "", jaga.Invalid(map[string]string{"token": "Send a scanned token or a short code, not both."})
+	case token != "":
+		t, err := jaga.ParsePremisesToken(s.db.TokenKey, token)
+		if err != nil {
+			return nil, "", &jaga.Error{Code: jaga.EINVALID, Message: jaga.ErrorMessage(err), Fields: map[string]string{"token": jaga.ErrorMessage(err)}}
+		}
+		p, err := s.db.premisesByID(ctx, t.PremisesID)
+		if err != nil {
+			return nil, "", err
+		}
+		if t.Version != p.TokenVersion {
+			return nil, "", jaga.Invalid(map[string]string{"token": "This QR code has been replaced by the premises. Scan the code on its current poster."})
+		}
+		return p, jaga.SourceScan, nil
+	case shortCode != "":
+		code := jaga.NormalizeShortCode(shortCode)
+		if code == "" {
+			return nil, "", jaga.Invalid(map[string]string{"shortCode": "A premises code has 8 letters and digits, such as K7QX-M4PD."})
+		}
+		p, err := s.db.premisesByCode(ctx, code)
+		return p, jaga.SourceCode, err
+	}
+	return nil, "", jaga.Invalid(map[string]string{"token": "Scan the premises' QR code or type its short code."})
+}
+
+// visitor is a person being checked in, with what the door shows.
+type visitor struct {
+	door       jaga.DoorStatus
+	guardianID string
+}
+
+// visitors loads the caller and the chosen dependants with their door
+// statuses at now, and refuses anyone who is not the caller's dependant.
+func (db *DB) visitors(ctx context.Context, callerID string, self bool, dependants []string, now time.Time) ([]visitor, error) {
+	ids := []string{}
+	seen := map[string]bool{}
+	if self {
+		ids, seen[callerID] = append(ids, callerID), true
+	}
+	for _, d := range dependants {
+		if !seen[d] {
+			seen[d] = true
+			ids = append(ids, d)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, jaga.Invalid(map[string]string{"dependants": "Choose at least one person to check in."})
+	}
+	if len(ids) > jaga.MaxCheckInPeople {
+		return nil, jaga.Invalid(map[string]string{"dependants": fmt.Sprintf("At most %d dependants check in together.", jaga.MaxDependantsPerCheckIn)})
+	}
+	args := []any{now}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		marks[i] = fmt.Sprintf("$%d", i+2)
+	}
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT p.id, COALESCE(p.guardian_id, ''), p.full_name, p.language,
+			COALESCE((SELECT r.status FROM risk_statuses r WHERE r.person_id = p.id AND r.starts_at <= $1 AND r.ends_at > $1
+				ORDER BY r.starts_at DESC LIMIT 1), ''),
+			EXISTS (SELECT 1 FROM doses d WHERE d.person_id = p.id),
+			EXISTS (SELECT 1 FROM doses d WHERE d.person_id = p.id AND d.dose_number >= d.total_doses),
+			EXISTS (SELECT 1 FROM doses d WHERE d.person_id = p.id AND d.booster)
+		FROM people p WHERE p.id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("visitors: %w", err)
+	}
+	defer rows.Close()
+	found := map[string]visitor{}
+	for rows.Next() {
+		var v visitor
+		var anyDose, complete, booster bool
+		if err := rows.Scan(&v.door.PersonID, &v.guardianID, &v.door.Name, &v.door.Language, &v.door.Risk, &anyDose, &complete, &booster); err != nil {
+			return nil, fmt.Errorf("visitors: %w", err)
+		}
+		if v.door.Risk == "" {
+			v.door.Risk = jaga.RiskLow
+		}
+		switch {
+		case booster:
+			v.door.Vaccination = jaga.VaxBooster
+		case complete:
+			v.door.Vaccination = jaga.VaxComplete
+		case anyDose:
+			v.door.Vaccination = jaga.VaxPartial
+		default:
+			v.door.Vaccination = jaga.VaxNotRecorded
+		}
+		found[v.door.PersonID] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]visitor, 0, len(ids))
+	for _, id := range ids {
+		v, ok := found[id]
+		if !ok || (id != callerID && v.guardianID != callerID) {
+			return nil, jaga.Invalid(map[string]string{"dependants": "You can check in only yourself and your own dependants."})
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// record writes one person's check-in inside the batch transaction: a
+// check-in at the same premises within SameVisitWindow is the same visit;
+// any other open visit of the person ends now.
+func (tx *Tx) recordVisit(ctx context.Context, v *jaga.Visit, p *jaga.Premises, actorID string) error {
+	if err := tx.ensureCheckinPartition(ctx, v.CheckedInAt); err != nil {
+		return err
+	}
+	var id string
+	var at, leaves time.Time
+	err := tx.QueryRowContext(ctx, `
+		SELECT id, checked_in_at, leaves_at FROM checkins
+		WHERE person_id = $1 AND premises_id = $2 AND checked_in_at > $3 AND checked_in_at <= $4 AND checked_out_at IS NULL
+		ORDER BY checked_in_at DESC LIMIT 1`,
+		v.PersonID, p.ID, v.CheckedInAt.Add(-jaga.SameVisitWindow), v.CheckedInAt).Scan(&id, &at, &leaves)
+	switch {
+	case err == nil:
+		v.ID, v.CheckedInAt, v.LeavesAt, v.SameVisit = id, at.UTC(), leaves.UTC(), true
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("same visit: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE checkins SET checked_out_at = $1
+		WHERE person_id = $2 AND checked_in_at > $3 AND checked_in_at <= $1 AND checked_out_at IS NULL AND leaves_at > $1`,
+		v.CheckedInAt, v.PersonID, v.CheckedInAt.Add(-jaga.MaxStayBeforeAuto)); err != nil {
+		return fmt.Errorf("end other visits: %w", err)
+	}
+	v.ID = newID()
+	v.LeavesAt = v.CheckedInAt.Add(p.DefaultStay())
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO checkins (id, person_id, premises_id, checked_in_at, leaves_at, source, actor_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		v.ID, v.PersonID, p.ID, v.CheckedInAt, v.LeavesAt, v.Source, actorID, tx.now); err != nil {
+		return fmt.Errorf("insert check-in: %w", err)
+	}
+	return nil
+}
+
+// CheckIn checks in the caller and chosen dependants.
+func (s *CheckInService) CheckIn(ctx context.Context, req jaga.CheckInRequest) (*jaga.CheckInResult, error) {
+	a := jaga.ActorFromContext(ctx)
+	if !a.IsCitizen() {
+		return nil, jaga.Errorf(jaga.EUNAUTHORIZED, "Sign in to check in.")
+	}
+	if len(req.Dependants) > jaga.MaxDependantsPerCheckIn {
+		return nil, jaga.Invalid(map[string]string{"dependants": fmt.Sprintf("At most %d dependants check in together.", jaga.MaxDependantsPerCheckIn)})
+	}
+	p, source, err := s.resolvePremises(ctx, req.Token, req.ShortCode)
+	if err != nil {
+		return nil, err
+	}
+	now := req.At
+	if now.IsZero() {
+		now = s.db.now()
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	self := req.Self == nil || *req.Self
+	vs, err := s.db.visitors(ctx, a.ID, self, req.Dependants, now)
+	if err != nil {
+		return nil, err
+	}
+	res := &jaga.CheckInResult{Premises: p, Visits: make([]jaga.Visit, len(vs)), Door: make([]jaga.DoorStatus, len(vs))}
+	for i, v := range vs {
+		res.Visits[i] = jaga.Visit{PersonID: v.door.PersonID, PremisesID: p.ID, PremisesName: p.Name, CheckedInAt: now, Source: source}
+		res.Door[i] = v.door
+	}
+	err = s.db.writer().do(ctx, now, func(tx *Tx) error {
+		for i := range res.Visits {
+			if err := tx.recordVisit(ctx, &res.Visits[i], p, a.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+const visitSelect = `
+	SELECT c.id, c.person_id, c.premises_id, COALESCE(pr.name, ''), c.checked_in_at, c.leaves_at, c.checked_out_at, c.source
+	FROM checkins c LEFT JOIN premises pr ON pr.id = c.premises_id`
+
+func scanVisit(r rowScanner) (*jaga.Visit, error) {
+	v := &jaga.Visit{}
+	var out sql.NullTime
+	if err := r.Scan(&v.ID, &v.PersonID, &v.PremisesID, &v.PremisesName, &v.CheckedInAt, &v.LeavesAt, &out, &v.Source); err != nil {
+		return nil, err
+	}
+	v.CheckedInAt, v.LeavesAt = v.CheckedInAt.UTC(), v.LeavesAt.UTC()
+	if out.Valid {
+		t := out.Time.UTC()
+		v.CheckedOutAt = &t
+	}
+	return v, nil
+}
+
+// CheckOut ends a visit of the caller or one of their dependants now.
+func (s *CheckInService) CheckOut(ctx context.Context, visitID string) (*jaga.Visit, error) {
+	a := jaga.ActorFromContext(ctx)
+	if !a.IsCitizen() {
+		return nil, jaga.Errorf(jaga.EUNAUTHORIZED, "Sign in to check out.")
+	}
+	notFound := jaga.Errorf(jaga.ENOTFOUND, "No such visit.")
+	now := s.db.now()
+	var v *jaga.Visit
+	err := s.db.writer().do(ctx, now, func(tx *Tx) error {
+		var err error
+		v, err = scanVisit(tx.QueryRowContext(ctx, visitSelect+`
+			JOIN people pe ON pe.id = c.person_id
+			WHERE c.id = $1 AND c.checked_in_at > $2 AND (pe.id = $3 OR pe.guardian_id = $3)`,
+			visitID, now.Add(-jaga.MaxStayBeforeAuto), a.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound
+		} else if err != nil {
+			return fmt.Errorf("check out: %w", err)
+		}
+		if v.CheckedOutAt != nil || !v.LeavesAt.After(now) {
+			return jaga.Errorf(jaga.ECONFLICT, "This visit has already ended.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE checkins SET checked_out_at = $1 WHERE id = $2 AND checked_in_at = $3`,
+			now, v.ID, v.CheckedInAt); err != nil {
+			return fmt.Errorf("check out: %w", err)
+		}
+		v.CheckedOutAt = &now
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+
+// UploadOffline records check-ins made offline.
+func (s *CheckInService) UploadOffline(ctx context.Context, batch []jaga.OfflineCheckIn) ([]jaga.OfflineResult, error) {
+	a := jaga.ActorFromContext(ctx)
+	if !a.IsCitizen() {
+		return nil, jaga.Errorf(jaga.EUNAUTHORIZED, "Sign in to upload check-ins.")
+	}
+	if len(batch) == 0 {
+		return nil, jaga.Invalid(map[string]string{"checkIns": "The batch is empty."})
+	}
+	if len(batch) > jaga.OfflineMaxBatch {
+		return nil, jaga.Invalid(map[string]string{"checkIns": fmt.Sprintf("A batch holds at most %d check-ins.", jaga.OfflineMaxBatch)})
+	}
+	now := s.db.now()
+	results := make([]jaga.OfflineResult, len(batch))
+	type accepted struct {
+		i        int
+		premises *jaga.Premises
+		visits   []jaga.Visit
+	}
+	var ok []accepted
+	seen := map[string]bool{}
+	for i, c := range batch {
+		results[i].ClientID = c.ClientID
+		fail := func(msg string) { results[i].Error = msg }
+		switch {
+		case !clientIDPattern.MatchString(c.ClientID):
+			fail("A client id has 8 to 64 letters, digits, dashes or underscores.")
+			continue
+		case seen[c.ClientID]:
+			fail("This client id appears twice in the batch.")
+			continue
+		case c.ScannedAt.IsZero():
+			fail("The scan time is missing.")
+			continue
+		case c.ScannedAt.After(now.Add(jaga.OfflineMaxAhead)):
+			fail("The scan time is in the future; check the phone's clock.")
+			continue
+		case c.ScannedAt.Before(now.Add(-jaga.OfflineMaxAge)):
+			fail(fmt.Sprintf("The scan is older than %d days and can no longer be uploaded.", int(jaga.OfflineMaxAge.Hours()/24)))
+			continue
+		case len(c.Dependants) > jaga.MaxDependantsPerCheckIn:
+			fail(fmt.Sprintf("At most %d dependants check in together.", jaga.MaxDependantsPerCheckIn))
+			continue
+		}
+		seen[c.ClientID] = true
+		t, err := jaga.ParsePremisesToken(s.db.TokenKey, c.Token)
+		if err != nil {
+			fail(jaga.ErrorMessage(err))
+			continue
+		}
+		p, err := s.db.premisesByID(ctx, t.PremisesID)
+		if err != nil {
+			fail(jaga.ErrorMessage(err))
+			continue
+		}
+		at := c.ScannedAt.UTC().Truncate(time.Microsecond)
+		// A code replaced after the scan was still genuine when scanned.
+		if t.Version > p.TokenVersion || (t.Version < p.TokenVersion && !at.Before(p.UpdatedAt)) {
+			fail("This QR code had been replaced by the premises when it was scanned.")
+			continue
+		}
+		if at.Before(p.CreatedAt) {
+			fail("The scan time is before the premises was registered.")
+			continue
+		}
+		vs, err := s.db.visitors(ctx, a.ID, c.Self == nil || *c.Self, c.Dependants, at)
+		if err != nil {
+			fail(jaga.ErrorMessage(err))
+			continue
+		}
+		acc := accepted{i: i, premises: p}
+		for _, v := range vs {
+			acc.visits = append(acc.visits, jaga.Visit{PersonID: v.door.PersonID, PremisesID: p.ID, PremisesName: p.Name,
+				CheckedInAt: at, LeavesAt: at.Add(p.DefaultStay()), Source: jaga.SourceOffline})
+		}
+		ok = append(ok, acc)
+	}
+	if len(ok) == 0 {
+		return results, nil
+	}
+	err := s.db.writer().do(ctx, now, func(tx *Tx) error {
+		for _, acc := range ok {
+			c := batch[acc.i]
+			for j := range acc.visits {
+				v := &acc.visits[j]
+				if err := tx.ensureCheckinPartition(ctx, v.CheckedInAt); err != nil {
+					return err
+				}
+				clientID := c.ClientID
+				if v.PersonID != a.ID {
+					clientID = c.ClientID + ":" + v.PersonID[:8]
+				}
+				v.ID = newID()
+				if _, err := tx.ExecContext(ctx, `
+					INSERT INTO checkins (id, person_id, premises_id, checked_in_at, leaves_at, source, client_id, actor_id, created_at)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+					ON CONFLICT (person_id, client_id, checked_in_at) WHERE client_id IS NOT NULL DO NOTHING`,
+					v.ID, v.PersonID, acc.premises.ID, v.CheckedInAt, v.LeavesAt, v.Source, clientID, a.ID, tx.now); err != nil {
+					return fmt.Errorf("offline check-in: %w", err)
+				}
+				// A repeated upload answers with the visit stored the first time.
+				if err := tx.QueryRowContext(ctx, `SELECT id FROM checkins WHERE person_id = $1 AND client_id = $2 AND checked_in_at = $3`,
+					v.PersonID, clientID, v.CheckedInAt).Scan(&v.ID); err != nil {
+					return fmt.Errorf("offline check-in: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, acc := range ok {
+		results[acc.i].Visits = acc.visits
+	}
+	return results, nil
+}
+
+// Visits lists the caller's and their dependants' visits of the last two weeks.
+func (s *CheckInService) Visits(ctx context.Context, limit int) ([]jaga.Visit, error) {
+	a := jaga.ActorFromContext(ctx)
+	if !a.IsCitizen() {
+		return nil, jaga.Errorf(jaga.EUNAUTHORIZED, "Sign in to see your visits.")
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 500
+	}
+	rows, err := s.db.db.QueryContext(ctx, visitSelect+`
+		JOIN people pe ON pe.id = c.person_id
+		WHERE (pe.id = $1 OR pe.guardian_id = $1) AND c.checked_in_at > $2
+		ORDER BY c.checked_in_at DESC LIMIT $3`, a.ID, s.db.now().Add(-jaga.OfflineMaxAge), limit)
+	if err != nil {
+		return nil, fmt.Errorf("visits: %w", err)
+	}
+	defer rows.Close()
+	out := []jaga.Visit{}
+	for rows.Next() {
+		v, err := scanVisit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("visits: %w", err)
+		}
+		out = append(out, *v)
+	}
+	return out, rows.Err()
+}
+
+// AssistedCheckIn checks in a visitor without a phone, found by identity
+// number and name, for staff of the premises, through the gate.
+func (s *CheckInService) AssistedCheckIn(ctx context.Context, premisesID, idNumber, fullName string) (*jaga.CheckInResult, error) {
+	a := jaga.ActorFromContext(ctx)
+	if !a.IsStaff() {
+		return nil, jaga.Errorf(jaga.EFORBIDDEN, "Only premises staff check in visitors.")
+	}
+	p, err := s.db.premisesByID(ctx, premisesID)
+	if err != nil || !canManagePremises(a, p.OrgID) {
+		return nil, jaga.Errorf(jaga.ENOTFOUND, "No such premises.")
+	}
+	prof := jaga.Profile{FullName: fullName, IDType: jaga.IDTypeNRIC, IDNumber: idNumber}
+	prof.Normalize()
+	if prof.IDNumber == "" || prof.FullName == "" {
+		return nil, jaga.Invalid(map[string]string{"idNumber": "Type the visitor's identity number and full name as on their card."})
+	}
+	noMatch := jaga.Errorf(jaga.ENOTFOUND, "No one with this identity number and name is registered. Check both against the card.")
+	now := s.db.now()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var personID, name string
+	err = tx.QueryRowContext(ctx, `SELECT id, full_name FROM people WHERE id_number = $1 ORDER BY created_at LIMIT 1`, prof.IDNumber).Scan(&personID, &name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, noMatch
+	} else if err != nil {
+		return nil, fmt.Errorf("assisted check-in: %w", err)
+	}
+	d, err := tx.guard(ctx, jaga.AccessRequest{
+		Actor: *a, Action: jaga.ActionRead, PersonID: personID,
+		Categories: []string{jaga.CategoryIdentity, jaga.CategoryCheckin}, Fields: []string{"fullName", "idNumber"},
+		Purpose: jaga.PurposeAssistedCheckIn, Relationship: "premises", Reference: p.ID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	if !d.Allow {
+		return nil, jaga.Errorf(jaga.EFORBIDDEN, "Access denied: %s.", d.Reason)
+	}
+	if !strings.EqualFold(strings.Join(strings.Fields(name), " "), prof.FullName) {
+		return nil, noMatch
+	}
+	vs, err := s.db.visitors(ctx, personID, true, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	res := &jaga.CheckInResult{Premises: p, Visits: []jaga.Visit{{PersonID: personID, PremisesID: p.ID, PremisesName: p.Name,
+		CheckedInAt: now, Source: jaga.SourceAssisted}}, Door: []jaga.DoorStatus{vs[0].door}}
+	err = s.db.writer().do(ctx, now, func(tx *Tx) error {
+		return tx.recordVisit(ctx, &res.Visits[0], p, a.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// checkinPartitions remembers the days whose PostgreSQL partition exists.
+var checkinPartitions sync.Map
+
+// ensureCheckinPartition creates the day's partition of checkins on
+// PostgreSQL if this process has not seen it yet.
+func (tx *Tx) ensureCheckinPartition(ctx context.Context, at time.Time) error {
+	if tx.db.dialect != Postgres {
+		return nil
+	}
+	day := at.UTC().Truncate(24 * time.Hour)
+	key := tx.db.partitionKey(day)
+	if _, ok := checkinPartitions.Load(key); ok {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT partition`); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS checkins_%s PARTITION OF checkins FOR VALUES FROM ('%s') TO ('%s')`,
+		day.Format("20060102"), day.Format(time.RFC3339), day.Add(24*time.Hour).Format(time.RFC3339)))
+	if err != nil {
+		// Another replica may have created it meanwhile; the insert will tell.
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT partition`); rerr != nil {
+			return rerr
+		}
+	} else {
+		checkinPartitions.Store(key, true)
+	}
+	_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT partition`)
+	return err
+}
+
+// partitionKey names a day's partition in this database; tests run many
+// schemas in one process.
+func (db *DB) partitionKey(day time.Time) string {
+	return fmt.Sprintf("%p/%s", db, day.Format("20060102"))
+}
+
+// PurgeCheckIns removes check-ins older than the retention period: on
+// PostgreSQL by dropping whole days' partitions, on SQLite by deleting rows
+// in chunks. It returns the rows (SQLite) or partitions (PostgreSQL) removed.
+func (s *CheckInService) PurgeCheckIns(ctx context.Context, retention time.Duration) (int64, error) {
+	if a := jaga.ActorFromContext(ctx); a == nil || a.Kind != jaga.ActorSystem {
+		return 0, jaga.Errorf(jaga.EFORBIDDEN, "Only jaga's retention job purges check-ins.")
+	}
+	if retention <= 0 {
+		retention = jaga.DefaultRetention
+	}
+	cutoff := s.db.now().Add(-retention)
+	if s.db.dialect == Postgres {
+		return s.dropOldPartitions(ctx, cutoff)
+	}
+	var total int64
+	for {
+		res, err := s.db.db.ExecContext(ctx, `DELETE FROM checkins WHERE rowid IN (SELECT rowid FROM checkins WHERE checked_in_at < $1 LIMIT 10000)`, cutoff)
+		if err != nil {
+			return total, fmt.Errorf("purge check-ins: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < 10000 {
+			return total, nil
+		}
+	}
+}
+
+// dropOldPartitions drops the partitions of days wholly before cutoff.
+func (s *CheckInService) dropOldPartitions(ctx context.Context, cutoff time.Time) (int64, error) {
+	rows, err := s.db.db.QueryContext(ctx, `
+		SELECT c.relname FROM pg_inherits i
+		JOIN pg_class c ON c.oid = i.inhrelid
+		JOIN pg_class p ON p.oid = i.inhparent
+		JOIN pg_namespace n ON n.oid = p.relnamespace
+		WHERE p.relname = 'checkins' AND n.nspname = current_schema()`)
+	if err != nil {
+		return 0, fmt.Errorf("list partitions: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		names = append(names, name)
+	}
+	rows.Close()
+	cutDay := cutoff.UTC().Truncate(24 * time.Hour)
+	var dropped int64
+	for _, name := range names {
+		day, err := time.Parse("20060102", strings.TrimPrefix(name, "checkins_"))
+		if err != nil || !day.Before(cutDay) {
+			continue
+		}
+		if _, err := s.db.db.ExecContext(ctx, `DROP TABLE `+name); err != nil {
+			return dropped, fmt.Errorf("drop partition %s: %w", name, err)
+		}
+		checkinPartitions.Delete(s.db.partitionKey(day))
+		dropped++
+	}
+	return dropped, nil
+}
