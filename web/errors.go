@@ -85,10 +85,15 @@ const MaxBodyBytes = 64 << 10
 // decodeJSON reads a JSON body into v: one object, no unknown fields, no
 // trailing data, at most MaxBodyBytes. Each failure has its own message.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeJSONLimit(w, r, v, MaxBodyBytes)
+}
+
+// decodeJSONLimit is decodeJSON with another body limit.
+func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); !isJSONContentType(ct) {
 		return jaga.Errorf(jaga.EINVALID, "Send the body as application/json.")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -97,7 +102,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &maxErr):
-			return jaga.Errorf(jaga.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)
+			return jaga.Errorf(jaga.ETOOLARGE, "The request body is larger than %d bytes.", limit)
 		case errors.As(err, &syntaxErr):
 			return jaga.Errorf(jaga.EINVALID, "The body is not valid JSON (at byte %d).", syntaxErr.Offset)
 		case errors.As(err, &typeErr):

@@ -47,6 +47,19 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/organisations/{id}/api-clients", s.api(s.apiClientCreate))
 	mux.Handle("POST /api/v1/organisations/{id}/api-clients/{clientID}/revoke", s.api(s.apiClientRevoke))
 
+	// API: premises and check-in.
+	mux.Handle("POST /api/v1/premises", s.api(s.premisesCreate))
+	mux.Handle("GET /api/v1/premises/{id}", s.api(s.premisesShow))
+	mux.Handle("POST /api/v1/premises/{id}/rotate", s.api(s.premisesRotate))
+	mux.Handle("GET /api/v1/premises/{id}/token", s.api(s.premisesToken))
+	mux.Handle("GET /api/v1/premises/{id}/visits", s.api(s.premisesVisitCounts))
+	mux.Handle("POST /api/v1/premises/{id}/assisted-checkins", s.api(s.assistedCheckInCreate))
+	mux.Handle("GET /api/v1/organisations/{id}/premises", s.api(s.organisationPremisesList))
+	mux.Handle("POST /api/v1/checkins", s.api(s.checkInCreate))
+	mux.Handle("POST /api/v1/checkins/offline", s.api(s.offlineCheckInCreate))
+	mux.Handle("POST /api/v1/checkins/{id}/checkout", s.api(s.checkOutCreate))
+	mux.Handle("GET /api/v1/me/visits", s.api(s.visitList))
+
 	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	mux.Handle("/api/", s.api(s.apiNotFound))
 

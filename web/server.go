@@ -20,6 +20,8 @@ type Services struct {
 	Organisations jaga.OrganisationService
 	Contracts     jaga.ContractService
 	AccessLog     jaga.AccessLog
+	Premises      jaga.PremisesService
+	CheckIns      jaga.CheckInService
 	Outbox        jaga.Outbox                                         // read only in demo mode
 	Checkpoint    func(ctx context.Context) (*jaga.Checkpoint, error) // signs a checkpoint now
 	Ready         func(ctx context.Context) error                     // reports whether dependencies answer

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jaga-health/jaga"
 	"github.com/jaga-health/jaga/sqlstore"
 )
 
@@ -26,6 +27,7 @@ type config struct {
 	LogFormat       string        // JAGA_LOG_FORMAT: text or json
 	SecureCookies   string        // JAGA_SECURE_COOKIES: auto, true or false
 	CheckpointEvery time.Duration // JAGA_CHECKPOINT_EVERY
+	Retention       time.Duration // JAGA_RETENTION: how long check-ins are kept
 	PrintConfig     bool
 }
 
@@ -37,6 +39,7 @@ func defaultConfig() config {
 		LogFormat:       "text",
 		SecureCookies:   "auto",
 		CheckpointEvery: time.Minute,
+		Retention:       jaga.DefaultRetention,
 	}
 }
 
@@ -63,6 +66,13 @@ func (c *config) fromEnv(getenv func(string) string) error {
 		}
 		c.Demo = b
 	}
+	if v := getenv("JAGA_RETENTION"); v != "" {
+		d, err := parseDays(v)
+		if err != nil {
+			return fmt.Errorf("JAGA_RETENTION: %w", err)
+		}
+		c.Retention = d
+	}
 	if v := getenv("JAGA_CHECKPOINT_EVERY"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -84,6 +94,13 @@ func (c *config) flags(fs *flag.FlagSet, server bool) {
 		fs.StringVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "auto, true or false: auto is false only on loopback addresses (JAGA_SECURE_COOKIES)")
 		fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "how often to sign an access-log checkpoint; 0 turns it off (JAGA_CHECKPOINT_EVERY)")
 		fs.BoolVar(&c.PrintConfig, "print-config", false, "print the configuration, secrets redacted, and exit")
+		fs.Func("retention", "how long check-ins are kept, in days (90d) or as a duration (JAGA_RETENTION; default 90d)", func(v string) error {
+			d, err := parseDays(v)
+			if err == nil {
+				c.Retention = d
+			}
+			return err
+		})
 	}
 }
 
@@ -137,6 +154,9 @@ func (c *config) validate(server bool) error {
 		default:
 			return fmt.Errorf("secure-cookies: want auto, true or false")
 		}
+		if c.Retention < 24*time.Hour {
+			return fmt.Errorf("retention: must be at least one day")
+		}
 		if c.CheckpointEvery < 0 {
 			return fmt.Errorf("checkpoint-every: must not be negative")
 		}
@@ -175,8 +195,8 @@ func redactedDB(dsn string) string {
 
 // print writes the configuration, secrets redacted.
 func (c *config) print(w io.Writer) {
-	fmt.Fprintf(w, "db=%s\naddr=%s\ndemo=%t\nlog-level=%s\nlog-format=%s\nsecure-cookies=%s (resolved %t)\ncheckpoint-every=%s\n",
-		redactedDB(c.DB), c.Addr, c.Demo, c.LogLevel, c.LogFormat, c.SecureCookies, c.secureCookies(), c.CheckpointEvery)
+	fmt.Fprintf(w, "db=%s\naddr=%s\ndemo=%t\nlog-level=%s\nlog-format=%s\nsecure-cookies=%s (resolved %t)\ncheckpoint-every=%s\nretention=%dd\n",
+		redactedDB(c.DB), c.Addr, c.Demo, c.LogLevel, c.LogFormat, c.SecureCookies, c.secureCookies(), c.CheckpointEvery, int(c.Retention.Hours()/24))
 }
 
 func (c *config) logger(w io.Writer) *slog.Logger {
@@ -187,4 +207,20 @@ func (c *config) logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// parseDays reads a number of days ("90d") or a Go duration ("2160h").
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 1 {
+			return 0, fmt.Errorf("want a number of days such as 90d")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("want a number of days such as 90d, or a duration")
+	}
+	return d, nil
 }

@@ -51,6 +51,17 @@ var demoOrgs = []demoOrg{
 	{"Jabatan Imigresen (demo)", jaga.OrgAuthority, []demoStaff{
 		{"liaison@imi.demo", "Hafiz Osman", jaga.RoleAuthorityLiaison},
 	}},
+	{"Kopitiam Sri Melati Sdn Bhd (demo)", jaga.OrgPremisesOwner, []demoStaff{
+		{"staff@kopitiam.demo", "Lee Ah Kow", jaga.RolePremisesStaff},
+	}},
+}
+
+// demoPremises are the premises owner's premises.
+var demoPremises = []jaga.Premises{
+	{Name: "Kopitiam Sri Melati", Type: "restaurant", Address: "3 Jalan Melati, Taman Bunga Raya, 43000 Kajang", State: "Selangor",
+		Latitude: 2.9927, Longitude: 101.7909, Capacity: 80},
+	{Name: "Pasar Raya Sri Melati", Type: "supermarket", Address: "15 Jalan Melati, Taman Bunga Raya, 43000 Kajang", State: "Selangor",
+		Latitude: 2.9931, Longitude: 101.7915, Capacity: 300},
 }
 
 type demoCitizen struct {
@@ -79,8 +90,9 @@ var demoCitizens = []demoCitizen{
 // demoWorld is what the demo loader made and what sign-in needs: the staff
 // accounts with their TOTP secrets.
 type demoWorld struct {
-	mu    sync.Mutex
-	staff []demoAccount
+	mu       sync.Mutex
+	staff    []demoAccount
+	premises []*jaga.Premises
 }
 
 type demoAccount struct {
@@ -112,6 +124,12 @@ func (d *demoWorld) printSignIn(w io.Writer, url string) {
 		fmt.Fprintf(tw, "    %s\t%s\t%s\n", a.email, a.role, a.org)
 	}
 	tw.Flush()
+	if len(d.premises) > 0 {
+		fmt.Fprintln(w, "  Premises (check in with the short code at /checkin):")
+		for _, p := range d.premises {
+			fmt.Fprintf(w, "    %s  %s\n", p.ShortCode, p.Name)
+		}
+	}
 	fmt.Fprintln(w)
 }
 
@@ -167,8 +185,20 @@ func loadDemo(ctx context.Context, db *sqlstore.DB) (*demoWorld, error) {
 			world.staff = append(world.staff, demoAccount{email: ds.email, role: ds.role, org: do.name, secret: secret})
 		}
 	}
+	premisesOwner := byName[demoOrgs[5].name]
+	if world.premises, err = sqlstore.NewPremisesService(db).OrganisationPremises(ctx, premisesOwner.ID); err != nil {
+		return nil, err
+	}
 	if !fresh {
 		return world, nil
+	}
+	for _, dp := range demoPremises {
+		p := dp
+		p.OrgID = premisesOwner.ID
+		if err := sqlstore.NewPremisesService(db).CreatePremises(ctx, &p); err != nil {
+			return nil, fmt.Errorf("premises: %w", err)
+		}
+		world.premises = append(world.premises, &p)
 	}
 
 	contracts := sqlstore.NewContractService(db)
@@ -177,6 +207,9 @@ func loadDemo(ctx context.Context, db *sqlstore.DB) (*demoWorld, error) {
 		{OrgID: byName[demoOrgs[1].name].ID, Reference: "KKM-DPA-2026-014",
 			Categories: []string{jaga.CategoryIdentity, jaga.CategoryContact, jaga.CategoryVaccination, jaga.CategorySupport},
 			Purposes:   []string{jaga.PurposeSupportTicket}, ValidFrom: now.AddDate(0, -1, 0), ValidTo: now.AddDate(1, 0, 0)},
+		{OrgID: premisesOwner.ID, Reference: "KKM-DPA-2026-077",
+			Categories: []string{jaga.CategoryIdentity, jaga.CategoryCheckin},
+			Purposes:   []string{jaga.PurposeAssistedCheckIn}, ValidFrom: now.AddDate(0, -1, 0), ValidTo: now.AddDate(1, 0, 0)},
 		{OrgID: byName[demoOrgs[3].name].ID, Reference: "KKM-DPA-2026-031",
 			Categories: []string{jaga.CategoryIdentity, jaga.CategoryContact, jaga.CategoryVaccination, jaga.CategoryTravel},
 			Purposes:   []string{jaga.PurposeAirlineQuery, jaga.PurposeTravelVerification}, ValidFrom: now.AddDate(0, -1, 0), ValidTo: now.AddDate(0, 6, 0)},

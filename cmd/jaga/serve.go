@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/jaga-health/jaga"
 	"github.com/jaga-health/jaga/sqlstore"
 	"github.com/jaga-health/jaga/web"
 )
@@ -83,6 +84,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		go checkpointLoop(jobsCtx, logger, checkpoint, c.CheckpointEvery)
 	}
 	go purgeLoop(jobsCtx, logger, db, 10*time.Minute)
+	go retentionLoop(jobsCtx, logger, db, c.Retention, time.Hour)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -115,6 +117,8 @@ func services(db *sqlstore.DB, checkpoint checkpointFunc) web.Services {
 		Organisations: sqlstore.NewOrganisationService(db),
 		Contracts:     sqlstore.NewContractService(db),
 		AccessLog:     sqlstore.NewAccessLog(db),
+		Premises:      sqlstore.NewPremisesService(db),
+		CheckIns:      sqlstore.NewCheckInService(db),
 		Outbox:        accounts,
 		Checkpoint:    checkpoint,
 		Ready:         db.Ping,
@@ -152,6 +156,28 @@ func purgeLoop(ctx context.Context, logger *slog.Logger, db *sqlstore.DB, every 
 			} else if n > 0 {
 				logger.Info("purged expired rows", "rows", n)
 			}
+		}
+	}
+}
+
+// retentionLoop removes check-ins older than the retention period, at
+// start and then every interval.
+func retentionLoop(ctx context.Context, logger *slog.Logger, db *sqlstore.DB, retention, every time.Duration) {
+	checkins := sqlstore.NewCheckInService(db)
+	sys := jaga.SystemContext(ctx)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := checkins.PurgeCheckIns(sys, retention)
+		if err != nil && ctx.Err() == nil {
+			logger.Error("check-in retention", "err", err.Error())
+		} else if n > 0 {
+			logger.Info("check-in retention", "removed", n, "dialect", db.Dialect())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

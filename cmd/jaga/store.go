@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,5 +50,23 @@ func openStore(ctx context.Context, c config, logger *slog.Logger, migrateEmpty 
 		}
 		return nil, err
 	}
+	key, err := db.ServerKey(ctx, premisesTokenKeyName, func() (string, error) {
+		b := make([]byte, 32)
+		_, err := rand.Read(b)
+		return hex.EncodeToString(b), err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("premises token key: %w", err)
+	}
+	if db.TokenKey, err = hex.DecodeString(key); err != nil || len(db.TokenKey) < 32 {
+		db.Close()
+		return nil, fmt.Errorf("premises token key: stored value is not 32 bytes of hex")
+	}
+	db.Retention = c.Retention
 	return db, nil
 }
+
+// premisesTokenKeyName names the server key that authenticates premises
+// QR codes.
+const premisesTokenKeyName = "premises-token-key"
