@@ -50,8 +50,8 @@ type DB struct {
 	TOTP      jaga.TOTP           // required for staff sign-in
 	Logger    *slog.Logger        // if nil, slog.Default
 
-	TokenKey  []byte              // authenticates premises QR codes; required for check-in
-	Retention time.Duration       // check-ins older than this are purged; if 0, jaga.DefaultRetention
+	TokenKey  []byte        // authenticates premises QR codes; required for check-in
+	Retention time.Duration // check-ins older than this are purged; if 0, jaga.DefaultRetention
 
 	dummyOnce sync.Once // guards dummyHash
 	dummyHash string
