@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/jaga-health/jaga"
@@ -280,13 +281,23 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 		return nil, unauthorized
 	}
 	now := s.db.now()
+	th := hashSecret(token)
+	if c := s.db.sessions.get(th, now); c != nil {
+		if now.Sub(c.lastSeen) > sessionTouchEvery {
+			s.touch(th, now)
+			s.db.sessions.touched(th, now)
+		}
+		return &jaga.Session{Actor: c.actor, CSRFToken: c.csrf, CreatedAt: c.created, ExpiresAt: c.expires}, nil
+	}
 	var kind, id string
 	var lastSeen time.Time
 	sess := &jaga.Session{}
-	th := hashSecret(token)
-	err := s.db.db.QueryRowContext(ctx, `
-		SELECT actor_kind, actor_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1`, th).
-		Scan(&kind, &id, &sess.CSRFToken, &sess.CreatedAt, &lastSeen, &sess.ExpiresAt)
+	row, err := s.db.queryRowHot(ctx, `
+		SELECT actor_kind, actor_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1`, th)
+	if err != nil {
+		return nil, err
+	}
+	err = row.Scan(&kind, &id, &sess.CSRFToken, &sess.CreatedAt, &lastSeen, &sess.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, unauthorized
 	} else if err != nil {
@@ -300,12 +311,18 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 	switch kind {
 	case jaga.ActorCitizen:
 		var n int
-		if err := s.db.db.QueryRowContext(ctx, `SELECT count(*) FROM people WHERE id = $1`, id).Scan(&n); err != nil {
+		row, err := s.db.queryRowHot(ctx, `SELECT count(*) FROM people WHERE id = $1`, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := row.Scan(&n); err != nil {
 			return nil, fmt.Errorf("session: %w", err)
 		} else if n == 0 {
 			return nil, unauthorized
 		}
 		sess.Actor = &jaga.Actor{Kind: jaga.ActorCitizen, ID: id}
+		s.db.sessions.put(th, &cachedSession{actor: sess.Actor, csrf: sess.CSRFToken, created: sess.CreatedAt,
+			expires: sess.ExpiresAt, lastSeen: lastSeen, fetched: now})
 	case jaga.ActorStaff:
 		a, err := staffActor(ctx, s.db.db, id)
 		if err != nil {
@@ -316,16 +333,91 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 		return nil, unauthorized
 	}
 	if now.Sub(lastSeen) > sessionTouchEvery {
-		if _, err := s.db.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, now, th); err != nil {
-			return nil, fmt.Errorf("session touch: %w", err)
+		if kind == jaga.ActorStaff {
+			// A staff session's idle clock must hold: wait for the write.
+			if err := s.db.writer().do(ctx, now, func(tx *Tx) error {
+				_, err := tx.execHot(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, now, th)
+				return err
+			}); err != nil {
+				return nil, fmt.Errorf("session touch: %w", err)
+			}
+		} else {
+			s.touch(th, now)
+			s.db.sessions.touched(th, now)
 		}
 	}
 	return sess, nil
 }
 
+// touch records a citizen session's use with the next group commit,
+// without waiting: citizens have no idle timeout, so a lost touch costs
+// nothing but the record.
+func (s *AccountService) touch(tokenHash string, now time.Time) {
+	s.db.writer().doAsync(now, func(tx *Tx) error {
+		_, err := tx.execHot(context.Background(), `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, now, tokenHash)
+		return err
+	})
+}
+
+// sessionCacheTTL is how long a citizen's session is trusted from memory
+// before it is read again; a session ended by another replica stays usable
+// here for at most this long.
+const sessionCacheTTL = 30 * time.Second
+
+// cachedSession is a citizen session read from the database.
+type cachedSession struct {
+	actor                      *jaga.Actor
+	csrf                       string
+	created, expires, lastSeen time.Time
+	fetched                    time.Time
+}
+
+// sessionCache keeps citizens' sessions, by token hash, for the check-in
+// path; staff sessions are always read, for their idle timeout.
+type sessionCache struct {
+	mu sync.Mutex // guards m
+	m  map[string]*cachedSession
+}
+
+func (c *sessionCache) get(tokenHash string, now time.Time) *cachedSession {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[tokenHash]
+	if !ok || now.Sub(e.fetched) > sessionCacheTTL || !now.Before(e.expires) {
+		return nil
+	}
+	cp := *e
+	return &cp
+}
+
+func (c *sessionCache) put(tokenHash string, e *cachedSession) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 1_000_000 {
+		c.m = map[string]*cachedSession{}
+	}
+	c.m[tokenHash] = e
+}
+
+func (c *sessionCache) touched(tokenHash string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[tokenHash]; ok {
+		e.lastSeen = now
+	}
+}
+
+func (c *sessionCache) forget(tokenHash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, tokenHash)
+}
+
 // DeleteSession signs out.
 func (s *AccountService) DeleteSession(ctx context.Context, token string) error {
-	if _, err := s.db.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashSecret(token)); err != nil {
+	th := hashSecret(token)
+	s.db.sessions.forget(th)
+	if _, err := s.db.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, th); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil

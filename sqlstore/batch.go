@@ -137,7 +137,21 @@ func (b *batcher) runTx(batch []*batchItem) ([]error, error) {
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("group commit: %w", err)
 	}
+	if b.db.recent != nil && len(tx.pending) > 0 {
+		b.db.recent.put(tx.pending, tx.now)
+	}
 	return errs, nil
+}
+
+// doAsync queues fn without waiting for its commit; for best-effort
+// writes such as a session's last-seen time. It drops the write when the
+// queue is full or the batcher is closed.
+func (b *batcher) doAsync(now time.Time, fn func(tx *Tx) error) {
+	it := &batchItem{now: now, fn: fn, done: make(chan error, 1)}
+	select {
+	case b.queue <- it:
+	default:
+	}
 }
 
 // close stops the batcher after the queued writes are committed.

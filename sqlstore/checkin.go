@@ -82,14 +82,18 @@ func (db *DB) visitors(ctx context.Context, callerID string, self bool, dependan
 		args = append(args, id)
 		marks[i] = fmt.Sprintf("$%d", i+2)
 	}
-	rows, err := db.db.QueryContext(ctx, `
+	st, err := db.stmt(ctx, `
 		SELECT p.id, COALESCE(p.guardian_id, ''), p.full_name, p.language,
 			COALESCE((SELECT r.status FROM risk_statuses r WHERE r.person_id = p.id AND r.starts_at <= $1 AND r.ends_at > $1
 				ORDER BY r.starts_at DESC LIMIT 1), ''),
 			EXISTS (SELECT 1 FROM doses d WHERE d.person_id = p.id),
 			EXISTS (SELECT 1 FROM doses d WHERE d.person_id = p.id AND d.dose_number >= d.total_doses),
 			EXISTS (SELECT 1 FROM doses d WHERE d.person_id = p.id AND d.booster)
-		FROM people p WHERE p.id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		FROM people p WHERE p.id IN (`+strings.Join(marks, ", ")+`)`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("visitors: %w", err)
 	}
@@ -130,42 +134,61 @@ func (db *DB) visitors(ctx context.Context, callerID string, self bool, dependan
 	return out, nil
 }
 
-// record writes one person's check-in inside the batch transaction: a
-// check-in at the same premises within SameVisitWindow is the same visit;
-// any other open visit of the person ends now.
+// recordVisit writes one person's check-in inside the batch transaction:
+// a check-in within SameVisitWindow at the premises of the person's latest
+// visit, still open, is that visit. Other visits are not updated: a visit
+// ends at the earliest of its check-out, its automatic check-out and the
+// person's next check-in.
 func (tx *Tx) recordVisit(ctx context.Context, v *jaga.Visit, p *jaga.Premises, actorID string) error {
 	if err := tx.ensureCheckinPartition(ctx, v.CheckedInAt); err != nil {
 		return err
 	}
-	var id string
-	var at, leaves time.Time
-	err := tx.QueryRowContext(ctx, `
-		SELECT id, checked_in_at, leaves_at FROM checkins
-		WHERE person_id = $1 AND premises_id = $2 AND checked_in_at > $3 AND checked_in_at <= $4 AND checked_out_at IS NULL
-		ORDER BY checked_in_at DESC LIMIT 1`,
-		v.PersonID, p.ID, v.CheckedInAt.Add(-jaga.SameVisitWindow), v.CheckedInAt).Scan(&id, &at, &leaves)
-	switch {
-	case err == nil:
-		v.ID, v.CheckedInAt, v.LeavesAt, v.SameVisit = id, at.UTC(), leaves.UTC(), true
+	last, err := tx.lastVisit(ctx, v.PersonID, v.CheckedInAt)
+	if err != nil {
+		return err
+	}
+	if last != nil && last.premisesID == p.ID {
+		v.ID, v.CheckedInAt, v.LeavesAt, v.SameVisit = last.id, last.at, last.leaves, true
 		return nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("same visit: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `
-		UPDATE checkins SET checked_out_at = $1
-		WHERE person_id = $2 AND checked_in_at > $3 AND checked_in_at <= $1 AND checked_out_at IS NULL AND leaves_at > $1`,
-		v.CheckedInAt, v.PersonID, v.CheckedInAt.Add(-jaga.MaxStayBeforeAuto)); err != nil {
-		return fmt.Errorf("end other visits: %w", err)
-	}
-	v.ID = newID()
+	v.ID = newTimeID(v.CheckedInAt)
 	v.LeavesAt = v.CheckedInAt.Add(p.DefaultStay())
-	if _, err := tx.ExecContext(ctx, `
+	if _, err := tx.execHot(ctx, `
 		INSERT INTO checkins (id, person_id, premises_id, checked_in_at, leaves_at, source, actor_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		v.ID, v.PersonID, p.ID, v.CheckedInAt, v.LeavesAt, v.Source, actorID, tx.now); err != nil {
 		return fmt.Errorf("insert check-in: %w", err)
 	}
+	tx.noteVisit(v.PersonID, &recentVisit{id: v.ID, premisesID: p.ID, at: v.CheckedInAt, leaves: v.LeavesAt})
 	return nil
+}
+
+// lastVisit returns the person's latest visit that started within
+// SameVisitWindow before at and is still open, or nil.
+func (tx *Tx) lastVisit(ctx context.Context, personID string, at time.Time) (*recentVisit, error) {
+	since := at.Add(-jaga.SameVisitWindow)
+	if r, known := tx.recentVisit(personID, since); known {
+		if r != nil && r.at.After(since) && !r.at.After(at) && !r.closed {
+			return r, nil
+		}
+		return nil, nil
+	}
+	r := &recentVisit{}
+	row, err := tx.queryRowHot(ctx, `
+		SELECT id, premises_id, checked_in_at, leaves_at FROM checkins
+		WHERE person_id = $1 AND checked_in_at > $2 AND checked_in_at <= $3 AND checked_out_at IS NULL
+		ORDER BY checked_in_at DESC LIMIT 1`, personID, since, at)
+	if err != nil {
+		return nil, err
+	}
+	switch err := row.Scan(&r.id, &r.premisesID, &r.at, &r.leaves); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("same visit: %w", err)
+	}
+	r.at, r.leaves = r.at.UTC(), r.leaves.UTC()
+	return r, nil
 }
 
 // CheckIn checks in the caller and chosen dependants.
@@ -256,6 +279,7 @@ func (s *CheckInService) CheckOut(ctx context.Context, visitID string) (*jaga.Vi
 			return fmt.Errorf("check out: %w", err)
 		}
 		v.CheckedOutAt = &now
+		tx.noteVisit(v.PersonID, &recentVisit{id: v.ID, premisesID: v.PremisesID, at: v.CheckedInAt, leaves: v.LeavesAt, closed: true})
 		return nil
 	})
 	if err != nil {
@@ -358,7 +382,7 @@ func (s *CheckInService) UploadOffline(ctx context.Context, batch []jaga.Offline
 				if v.PersonID != a.ID {
 					clientID = c.ClientID + ":" + v.PersonID[:8]
 				}
-				v.ID = newID()
+				v.ID = newTimeID(v.CheckedInAt)
 				if _, err := tx.ExecContext(ctx, `
 					INSERT INTO checkins (id, person_id, premises_id, checked_in_at, leaves_at, source, client_id, actor_id, created_at)
 					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -371,6 +395,7 @@ func (s *CheckInService) UploadOffline(ctx context.Context, batch []jaga.Offline
 					v.PersonID, clientID, v.CheckedInAt).Scan(&v.ID); err != nil {
 					return fmt.Errorf("offline check-in: %w", err)
 				}
+				tx.noteVisit(v.PersonID, &recentVisit{id: v.ID, premisesID: acc.premises.ID, at: v.CheckedInAt, leaves: v.LeavesAt})
 			}
 		}
 		return nil
@@ -526,8 +551,10 @@ func (s *CheckInService) PurgeCheckIns(ctx context.Context, retention time.Durat
 		return s.dropOldPartitions(ctx, cutoff)
 	}
 	var total int64
+	// Ids begin with the check-in time, so the old rows are a range of the key.
+	before := timeIDPrefix(cutoff)
 	for {
-		res, err := s.db.db.ExecContext(ctx, `DELETE FROM checkins WHERE rowid IN (SELECT rowid FROM checkins WHERE checked_in_at < $1 LIMIT 10000)`, cutoff)
+		res, err := s.db.db.ExecContext(ctx, `DELETE FROM checkins WHERE id IN (SELECT id FROM checkins WHERE id < $1 LIMIT 10000)`, before)
 		if err != nil {
 			return total, fmt.Errorf("purge check-ins: %w", err)
 		}

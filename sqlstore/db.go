@@ -60,11 +60,74 @@ type DB struct {
 	batch     *batcher
 
 	premises premisesCache
+	stmts    sync.Map      // query text → *sql.Stmt, for the hot paths
+	recent   *recentVisits // SQLite only: each person's latest visit; set when the writer starts
+	sessions sessionCache
+}
+
+// stmt returns a prepared statement for query, preparing it on first use.
+// database/sql prepares it again on each connection as needed.
+func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := db.stmts.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := db.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
+}
+
+// queryRowHot runs a single-row query through a prepared statement.
+func (db *DB) queryRowHot(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	s, err := db.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryRowContext(ctx, args...), nil
+}
+
+// txStmt returns the prepared statement of query on tx's connection, or
+// nil when it is not prepared yet. It never prepares through the pool while
+// tx holds a connection (that could wait on a connection held by a writer
+// that waits on tx); it prepares in the background for next time instead.
+func (tx *Tx) txStmt(ctx context.Context, query string) *sql.Stmt {
+	if s, ok := tx.db.stmts.Load(query); ok {
+		return tx.StmtContext(ctx, s.(*sql.Stmt))
+	}
+	go tx.db.stmt(context.Background(), query) //nolint:errcheck // a failure here shows on first use
+	return nil
+}
+
+// queryRowHot runs a single-row query in tx, prepared where it can be.
+func (tx *Tx) queryRowHot(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	if s := tx.txStmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...), nil
+	}
+	return tx.QueryRowContext(ctx, query, args...), nil
+}
+
+// execHot runs a statement in tx, prepared where it can be.
+func (tx *Tx) execHot(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := tx.txStmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
 }
 
 // writer returns the group-commit writer, starting it on first use.
 func (db *DB) writer() *batcher {
-	db.batchOnce.Do(func() { db.batch = newBatcher(db) })
+	db.batchOnce.Do(func() {
+		if db.dialect == SQLite {
+			// This process is the file's only writer from now on.
+			db.recent = newRecentVisits(db.now())
+		}
+		db.batch = newBatcher(db)
+	})
 	return db.batch
 }
 
@@ -97,6 +160,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "foreign_keys(ON)")
+		// Read pages through the page cache and memory map rather than a
+		// system call each: the check-in path reads sessions and people.
+		q.Add("_pragma", "cache_size(-65536)")
+		q.Add("_pragma", "mmap_size(1073741824)")
 		q.Set("_txlock", "immediate")
 		q.Set("_time_format", "sqlite")
 		d.db, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
@@ -105,8 +172,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 		// One writer at a time is what SQLite allows; a small pool lets
 		// readers run beside it in WAL mode.
-		d.db.SetMaxOpenConns(8)
-		d.db.SetMaxIdleConns(8)
+		d.db.SetMaxOpenConns(16)
+		d.db.SetMaxIdleConns(16)
 	}
 	if err := d.db.PingContext(ctx); err != nil {
 		d.db.Close()
@@ -130,6 +197,10 @@ func (db *DB) Close() error {
 	if db.batch != nil {
 		db.batch.close()
 	}
+	db.stmts.Range(func(_, s any) bool {
+		s.(*sql.Stmt).Close()
+		return true
+	})
 	return db.db.Close()
 }
 
@@ -155,8 +226,9 @@ func (db *DB) logger() *slog.Logger {
 // Tx is a transaction with one clock reading for everything it writes.
 type Tx struct {
 	*sql.Tx
-	db  *DB
-	now time.Time
+	db      *DB
+	now     time.Time
+	pending map[string]*recentVisit // visits written, for db.recent after commit
 }
 
 // BeginTx starts a transaction. On SQLite it takes the write lock at once,

@@ -47,6 +47,7 @@ Usage:
   jaga demo [flags]       fill the database with demo data and print how to sign in
   jaga audit verify       check the access log's hash chain, Merkle tree and signed checkpoints
   jaga audit checkpoint   sign a checkpoint of the access log now
+  jaga loadgen seed|run   create a synthetic population; drive a running jaga over HTTP
   jaga version            print the version
 
 Every command that uses the database takes --db (or JAGA_DB): a SQLite file
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, rest, getenv, stdout, stderr)
+	case "loadgen":
+		return runLoadgen(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "jaga", version)
 		return nil

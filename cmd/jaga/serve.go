@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,6 +77,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if demo != nil {
 		logger.Info("demo mode: one-time codes and emails are shown at "+url+"/dev/outbox, never sent", "outbox", url+"/dev/outbox")
 		demo.printSignIn(stdout, url)
+	}
+
+	if addr := getenv("JAGA_DEBUG_ADDR"); addr != "" {
+		// Profiles for operators, on a separate listener that should stay on loopback.
+		dbg := http.NewServeMux()
+		dbg.HandleFunc("/debug/pprof/", pprof.Index)
+		dbg.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		dbg.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		go func() {
+			if err := http.ListenAndServe(addr, dbg); err != nil {
+				logger.Error("debug listener", "err", err.Error())
+			}
+		}()
+		logger.Info("debug listener", "addr", addr)
 	}
 
 	jobsCtx, stopJobs := context.WithCancel(ctx)

@@ -20,7 +20,9 @@ CREATE INDEX premises_org_id ON premises (org_id);
 -- One row a visit, partitioned by day of check-in (UTC) so that retention
 -- drops whole partitions; jaga creates the partitions ahead of time. The
 -- distribution key for a distributed engine is premises_id. No foreign keys
--- on the hottest table: the writer checks the person and the premises.
+-- on the hottest table: the writer checks the person and the premises. A
+-- visit ends at the earliest of its check-out, its automatic check-out
+-- (leaves_at) and the person's next check-in elsewhere.
 CREATE TABLE checkins (
 	id             TEXT NOT NULL,
 	person_id      TEXT NOT NULL,

@@ -17,8 +17,11 @@ CREATE TABLE premises (
 );
 CREATE INDEX premises_org_id ON premises (org_id);
 
--- One row a visit. No foreign keys on the hottest table: the writer checks
--- the person and the premises before it inserts.
+-- One row a visit, keyed by a time-ordered id so that inserts append and
+-- retention deletes a range of the key. No foreign keys on the hottest
+-- table: the writer checks the person and the premises before it inserts.
+-- A visit ends at the earliest of its check-out, its automatic check-out
+-- (leaves_at) and the person's next check-in elsewhere.
 CREATE TABLE checkins (
 	id             TEXT NOT NULL,
 	person_id      TEXT NOT NULL,
@@ -31,10 +34,9 @@ CREATE TABLE checkins (
 	actor_id       TEXT NOT NULL,
 	created_at     TIMESTAMP NOT NULL,
 	PRIMARY KEY (id)
-);
+) WITHOUT ROWID;
 CREATE INDEX checkins_person ON checkins (person_id, checked_in_at);
 CREATE INDEX checkins_premises ON checkins (premises_id, checked_in_at);
-CREATE INDEX checkins_time ON checkins (checked_in_at);
 CREATE UNIQUE INDEX checkins_client ON checkins (person_id, client_id, checked_in_at) WHERE client_id IS NOT NULL;
 
 -- A person's risk status over time; no row in force means low risk.

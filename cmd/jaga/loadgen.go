@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jaga-health/jaga"
+	"github.com/jaga-health/jaga/loadgen"
+	"github.com/jaga-health/jaga/sqlstore"
+)
+
+const loadgenUsage = `Usage:
+  jaga loadgen seed --db DSN [--users N] [--premises N] [--dependant-share F] --out FILE
+      Create a synthetic population in the database: citizens with sessions,
+      some with dependants, and premises with their QR tokens; write what
+      the load needs (tokens, ids) to FILE.
+  jaga loadgen run --url URL --population FILE [--target checkin|healthz|signup]
+                   [--rate R | --curve DAY --scale S --compress C] [--workers N]
+                   [--duration D] [--acked FILE]
+      Drive a running jaga over HTTP. --rate 0 is closed loop (as fast as it
+      answers). --curve replays a real day's half-hour shape from Malaysia's
+      published check-ins (default the peak day, 2021-12-04), --scale times
+      its volume, each half hour compressed --compress times. --acked writes
+      the id of every visit the server acknowledged, one a line.
+`
+
+// population is what a load run needs of the seeded world.
+type population struct {
+	Users    []popUser     `json:"users"`
+	Premises []popPremises `json:"premises"`
+}
+
+type popUser struct {
+	Token      string   `json:"token"`
+	Dependants []string `json:"dependants,omitempty"`
+}
+
+type popPremises struct {
+	ID        string `json:"id"`
+	Token     string `json:"token"`
+	ShortCode string `json:"shortCode"`
+}
+
+func runLoadgen(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, loadgenUsage)
+		return exitError{code: 2}
+	}
+	switch args[0] {
+	case "seed":
+		return loadgenSeed(ctx, args[1:], getenv, stdout, stderr)
+	case "run":
+		return loadgenRun(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "jaga loadgen: unknown command %q\n\n%s", args[0], loadgenUsage)
+	return exitError{code: 2}
+}
+
+func loadgenSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c := defaultConfig()
+	if err := c.fromEnv(getenv); err != nil {
+		return exitError{code: 2, msg: err.Error()}
+	}
+	fs := flag.NewFlagSet("jaga loadgen seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs, false)
+	users := fs.Int("users", 10000, "citizens to create")
+	premises := fs.Int("premises", 1000, "premises to create")
+	share := fs.Float64("dependant-share", 0.1, "share of citizens with one to three dependants")
+	out := fs.String("out", "", "population file to write")
+	if err := fs.Parse(args); err != nil {
+		return exitError{code: 2}
+	}
+	if *out == "" || *users < 1 || *premises < 1 || *share < 0 || *share > 1 {
+		return exitError{code: 2, msg: "loadgen seed: --out is required, --users and --premises must be positive, --dependant-share 0 to 1"}
+	}
+	db, err := openStore(ctx, c, c.logger(stderr), true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sys := jaga.SystemContext(ctx)
+	start := time.Now()
+	orgs := sqlstore.NewOrganisationService(db)
+	org := &jaga.Organisation{Name: fmt.Sprintf("Synthetic premises owner %d", time.Now().UnixNano()), Kind: jaga.OrgPremisesOwner}
+	if err := orgs.CreateOrganisation(sys, org); err != nil {
+		return err
+	}
+	pop := population{Users: make([]popUser, *users), Premises: make([]popPremises, *premises)}
+	ps := sqlstore.NewPremisesService(db)
+	types := []string{"restaurant", "retail", "supermarket", "office", "mall", "clinic", "place_of_worship", "transport"}
+	if err := parallel(*premises, 4, func(i int) error {
+		p := &jaga.Premises{OrgID: org.ID, Name: fmt.Sprintf("Synthetic premises %d", i), Type: types[i%len(types)],
+			Address: fmt.Sprintf("%d Jalan Sintetik, 50000 Kuala Lumpur", i), State: jaga.States[i%len(jaga.States)],
+			Latitude: 1.5 + rand.Float64()*5, Longitude: 100.5 + rand.Float64()*18, Capacity: 50 + i%500}
+		if err := ps.CreatePremises(sys, p); err != nil {
+			return err
+		}
+		tok, err := ps.Token(sys, p.ID)
+		if err != nil {
+			return err
+		}
+		pop.Premises[i] = popPremises{ID: p.ID, Token: tok, ShortCode: p.ShortCode}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("seed premises: %w", err)
+	}
+	accounts := sqlstore.NewAccountService(db)
+	people := sqlstore.NewPersonService(db)
+	run := time.Now().UnixNano() % 1000
+	if err := parallel(*users, 4, func(i int) error {
+		phone := fmt.Sprintf("+6011%03d%05d", run, i%100000)
+		if i >= 100000 {
+			phone = fmt.Sprintf("+6015%03d%05d", (run+int64(i/100000))%1000, i%100000)
+		}
+		p, err := accounts.RegisterCitizen(sys, jaga.Contact{Value: phone}, syntheticProfile(i))
+		if err != nil {
+			return err
+		}
+		a := &jaga.Actor{Kind: jaga.ActorCitizen, ID: p.ID}
+		token, _, err := accounts.CreateSession(sys, a)
+		if err != nil {
+			return err
+		}
+		u := popUser{Token: token}
+		if rand.Float64() < *share {
+			for d := 0; d < 1+rand.IntN(3); d++ {
+				dep, err := people.AddDependant(jaga.NewContextWithActor(sys, a), syntheticProfile(i*10+d+1))
+				if err != nil {
+					return err
+				}
+				u.Dependants = append(u.Dependants, dep.ID)
+			}
+		}
+		pop.Users[i] = u
+		return nil
+	}); err != nil {
+		return fmt.Errorf("seed citizens: %w", err)
+	}
+	b, err := json.Marshal(pop)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, b, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seeded %d citizens and %d premises in %.1fs into %s\n", *users, *premises, time.Since(start).Seconds(), *out)
+	return nil
+}
+
+func syntheticProfile(i int) jaga.Profile {
+	given := []string{"Ahmad", "Siti", "Wei Ling", "Arjun", "Nurul", "Kumar", "Mei Hua", "Faizal", "Priya", "Hafiz"}
+	year := 1950 + i%60
+	return jaga.Profile{FullName: fmt.Sprintf("%s Sintetik %d", given[i%len(given)], i), IDType: jaga.IDTypeNRIC,
+		IDNumber: fmt.Sprintf("%02d%02d%02d14%04d", year%100, 1+i%12, 1+i%28, i%10000), DateOfBirth: fmt.Sprintf("%d-%02d-%02d", year, 1+i%12, 1+i%28),
+		Nationality: "MY", Address: "Jalan Sintetik, Kuala Lumpur", Language: []string{"ms", "en"}[i%2]}
+}
+
+// parallel runs f for 0..n-1 on workers goroutines and returns the first error.
+func parallel(n, workers int, f func(i int) error) error {
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := f(i); err != nil {
+					once.Do(func() { first = err })
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
+
+func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("jaga loadgen run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://127.0.0.1:8080", "the jaga to drive")
+	popFile := fs.String("population", "", "population file from 'jaga loadgen seed'")
+	target := fs.String("target", "checkin", "checkin, healthz or signup")
+	rate := fs.Float64("rate", 0, "requests a second; 0 for closed loop")
+	curveDay := fs.String("curve", "", "replay this day's half-hour shape (YYYY-MM-DD), e.g. "+loadgen.PeakDay)
+	scale := fs.Float64("scale", 1, "with --curve: times the day's volume")
+	compress := fs.Float64("compress", 1, "with --curve: each half hour lasts 30 minutes divided by this")
+	workers := fs.Int("workers", 64, "concurrent requests")
+	duration := fs.Duration("duration", 30*time.Second, "how long to run (without --curve)")
+	acked := fs.String("acked", "", "write acknowledged visit ids to this file")
+	dependantRate := fs.Float64("with-dependants", 0.3, "share of check-ins by users with dependants that bring them")
+	if err := fs.Parse(args); err != nil {
+		return exitError{code: 2}
+	}
+	var pop population
+	if *target != "healthz" {
+		b, err := os.ReadFile(*popFile)
+		if err != nil {
+			return exitError{code: 2, msg: "loadgen run: --population: " + err.Error()}
+		}
+		if err := json.Unmarshal(b, &pop); err != nil || len(pop.Users) == 0 || len(pop.Premises) == 0 {
+			return exitError{code: 2, msg: "loadgen run: the population file is not one that 'jaga loadgen seed' wrote"}
+		}
+	}
+	cfg := loadgen.Config{Rate: *rate, Workers: *workers, Duration: *duration}
+	if *curveDay != "" {
+		curve, err := loadgen.CheckInCurve(*curveDay)
+		if err != nil {
+			return exitError{code: 2, msg: err.Error()}
+		}
+		cfg.SegmentDuration = time.Duration(float64(30*time.Minute) / *compress)
+		for i := range curve {
+			curve[i] = curve[i] * *scale / cfg.SegmentDuration.Seconds()
+		}
+		cfg.Curve = curve
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: *workers * 2, MaxIdleConnsPerHost: *workers * 2, IdleConnTimeout: time.Minute, DisableCompression: true}}
+	var ackMu sync.Mutex
+	var ackW *bufio.Writer
+	if *acked != "" {
+		f, err := os.Create(*acked)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		ackW = bufio.NewWriter(f)
+		defer func() { ackMu.Lock(); ackW.Flush(); ackMu.Unlock() }()
+	}
+	signupBase := time.Now().UnixNano() % 100000
+	do := func(ctx context.Context, w int, n int64) error {
+		var req *http.Request
+		switch *target {
+		case "healthz":
+			req, _ = http.NewRequestWithContext(ctx, "GET", *url+"/healthz", nil)
+		case "signup":
+			body := fmt.Sprintf(`{"contact":"+6017%05d%04d"}`, (signupBase+n/10000)%100000, n%10000)
+			req, _ = http.NewRequestWithContext(ctx, "POST", *url+"/api/v1/auth/challenges", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+		default:
+			u := pop.Users[rand.IntN(len(pop.Users))]
+			p := pop.Premises[rand.IntN(len(pop.Premises))]
+			body, _ := json.Marshal(jaga.CheckInRequest{Token: p.Token, Dependants: bringDependants(u, *dependantRate)})
+			req, _ = http.NewRequestWithContext(ctx, "POST", *url+"/api/v1/checkins", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+u.Token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			return fmt.Errorf("status %d: %s", resp.StatusCode, b)
+		}
+		if ackW == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			return err
+		}
+		var res struct {
+			Visits []struct {
+				ID string `json:"id"`
+			} `json:"visits"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+			return fmt.Errorf("decode answer: %w", err)
+		}
+		ackMu.Lock()
+		for _, v := range res.Visits {
+			ackW.WriteString(v.ID + "\n")
+		}
+		ackMu.Unlock()
+		return nil
+	}
+	res := loadgen.Run(ctx, cfg, do)
+	fmt.Fprintf(stdout, "target=%s %s\n", *target, res)
+	if res.FirstErr != "" {
+		fmt.Fprintf(stdout, "first_error=%q\n", res.FirstErr)
+	}
+	if ctx.Err() != nil {
+		return errors.New("loadgen run: interrupted")
+	}
+	return nil
+}
+
+func bringDependants(u popUser, share float64) []string {
+	if len(u.Dependants) == 0 || rand.Float64() >= share {
+		return nil
+	}
+	return u.Dependants
+}
