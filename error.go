@@ -42,8 +42,15 @@ func Errorf(code, format string, args ...any) *Error {
 }
 
 // Invalid returns an EINVALID error naming each field and its problem.
+// With one field, its problem is the message.
 func Invalid(fields map[string]string) *Error {
-	return &Error{Code: EINVALID, Message: "Some fields are not valid.", Fields: fields}
+	msg := "Some fields are not valid."
+	if len(fields) == 1 {
+		for _, m := range fields {
+			msg = m
+		}
+	}
+	return &Error{Code: EINVALID, Message: msg, Fields: fields}
 }
 
 // ErrorCode returns the code of err's *Error, EINTERNAL for any other

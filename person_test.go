@@ -219,3 +219,77 @@ func FuzzProfile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePremisesToken checks that any scanned text is refused with a
+// client error or, when accepted, is exactly what the key signed.
+func FuzzParsePremisesToken(f *testing.F) {
+	key := []byte("fuzz key for premises tokens.....")
+	good, _ := jaga.SignPremisesToken(key, jaga.PremisesToken{PremisesID: strings.Repeat("ab", 16), Version: 3})
+	f.Add(good)
+	f.Add("JAGA1:")
+	f.Add("JAGA1:" + strings.Repeat("A", 50))
+	f.Add("https://example.com/checkin?x=1")
+	f.Fuzz(func(t *testing.T, s string) {
+		tok, err := jaga.ParsePremisesToken(key, s)
+		if err != nil {
+			if jaga.ErrorCode(err) != jaga.EINVALID {
+				t.Fatalf("code %s", jaga.ErrorCode(err))
+			}
+			return
+		}
+		again, err := jaga.SignPremisesToken(key, tok)
+		if err != nil || again != strings.TrimSpace(s) {
+			t.Fatalf("accepted %q, which signs as %q", s, again)
+		}
+	})
+}
+
+func TestPremisesToken(t *testing.T) {
+	key := []byte("test key for premises tokens....")
+	id := strings.Repeat("0f", 16)
+	good, err := jaga.SignPremisesToken(key, jaga.PremisesToken{PremisesID: id, Version: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := []byte(good)
+	flip[10] ^= 1
+	tests := []struct {
+		name, in, msg string
+	}{
+		{"genuine", good, ""},
+		{"surrounding spaces", " " + good + "\n", ""},
+		{"other key", mustSign(t, []byte("another key entirely, 32 bytes.."), id), "not genuine"},
+		{"altered", string(flip), ""},
+		{"no prefix", strings.TrimPrefix(good, jaga.PremisesTokenPrefix), "not a jaga premises code"},
+		{"truncated", good[:len(good)-4], "wrong length"},
+		{"bad base64", jaga.PremisesTokenPrefix + "!!!", "base64url"},
+		{"too long", good + strings.Repeat("A", 200), "too long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := jaga.ParsePremisesToken(key, tt.in)
+			switch {
+			case tt.name == "altered":
+				if err == nil {
+					t.Fatal("an altered token was accepted")
+				}
+			case tt.msg == "":
+				if err != nil || tok.PremisesID != id || tok.Version != 7 {
+					t.Fatalf("%+v %v", tok, err)
+				}
+			default:
+				if err == nil || !strings.Contains(jaga.ErrorMessage(err), tt.msg) {
+					t.Fatalf("error %v, want %q", err, tt.msg)
+				}
+			}
+		})
+	}
+}
+
+func mustSign(t *testing.T, key []byte, id string) string {
+	s, err := jaga.SignPremisesToken(key, jaga.PremisesToken{PremisesID: id, Version: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

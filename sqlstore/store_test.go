@@ -187,6 +187,7 @@ func newEnv(t *testing.T, db *sqlstore.DB, raw *sql.DB) *env {
 	db.Gate = g
 	db.Passwords = argon2id.Hasher{MemoryKiB: 1024, Time: 1}
 	db.TOTP = totp.Authenticator{}
+	db.TokenKey = []byte("a test key for premises tokens, 32+ bytes")
 	return &env{
 		DB:        db,
 		Raw:       raw,

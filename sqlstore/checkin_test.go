@@ -1,0 +1,378 @@
+package sqlstore_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jaga-health/jaga"
+	"github.com/jaga-health/jaga/sqlstore"
+)
+
+// premises registers a premises of a new premises-owner organisation and
+// returns it with the organisation's premises staff.
+func (e *env) premises(t *testing.T, typ string) (*jaga.Premises, *jaga.Actor, *jaga.Organisation) {
+	t.Helper()
+	org := e.org(t, jaga.OrgPremisesOwner)
+	staff, _ := e.staff(t, org, jaga.RolePremisesStaff)
+	p := &jaga.Premises{Name: fmt.Sprintf("Kedai %d", e.next()), Type: typ, Address: "1 Jalan Ujian, 43000 Kajang",
+		State: "Selangor", Latitude: 2.99, Longitude: 101.79, Capacity: 50}
+	if err := sqlstore.NewPremisesService(e.DB).CreatePremises(as(staff), p); err != nil {
+		t.Fatalf("create premises: %v", err)
+	}
+	return p, staff, org
+}
+
+func (e *env) token(t *testing.T, staff *jaga.Actor, p *jaga.Premises) string {
+	t.Helper()
+	tok, err := sqlstore.NewPremisesService(e.DB).Token(as(staff), p.ID)
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	return tok
+}
+
+func TestCreatePremises(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ps := sqlstore.NewPremisesService(e.DB)
+		org := e.org(t, jaga.OrgPremisesOwner)
+		staff, _ := e.staff(t, org, jaga.RolePremisesStaff)
+		other := e.org(t, jaga.OrgPremisesOwner)
+		otherStaff, _ := e.staff(t, other, jaga.RolePremisesStaff)
+		citizen, _ := e.citizen(t)
+		good := func() *jaga.Premises {
+			return &jaga.Premises{OrgID: org.ID, Name: "Restoran Ujian", Type: "restaurant", Address: "1 Jalan Ujian, Kajang",
+				State: "Selangor", Latitude: 2.99, Longitude: 101.79, Capacity: 40}
+		}
+		tests := []struct {
+			name  string
+			actor *jaga.Actor
+			edit  func(p *jaga.Premises)
+			code  string
+			field string
+		}{
+			{"staff of the owner", staff, nil, "", ""},
+			{"staff of another owner", otherStaff, nil, jaga.EFORBIDDEN, ""},
+			{"citizen", citizen, nil, jaga.EFORBIDDEN, ""},
+			{"unknown type", staff, func(p *jaga.Premises) { p.Type = "casino" }, jaga.EINVALID, "type"},
+			{"unknown state", staff, func(p *jaga.Premises) { p.State = "Singapore" }, jaga.EINVALID, "state"},
+			{"outside Malaysia", staff, func(p *jaga.Premises) { p.Latitude, p.Longitude = 51.5, -0.1 }, jaga.EINVALID, "latitude"},
+			{"no capacity", staff, func(p *jaga.Premises) { p.Capacity = 0 }, jaga.EINVALID, "capacity"},
+			{"short name", staff, func(p *jaga.Premises) { p.Name = "A" }, jaga.EINVALID, "name"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				p := good()
+				if tt.edit != nil {
+					tt.edit(p)
+				}
+				err := ps.CreatePremises(as(tt.actor), p)
+				wantCode(t, err, tt.code)
+				if tt.field != "" {
+					wantField(t, err, tt.field)
+				}
+				if err == nil && (jaga.NormalizeShortCode(p.ShortCode) != p.ShortCode || p.TokenVersion != 1) {
+					t.Fatalf("premises %+v", p)
+				}
+			})
+		}
+	})
+}
+
+func TestCheckIn(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		checkins := sqlstore.NewCheckInService(e.DB)
+		p, staff, _ := e.premises(t, "restaurant")
+		tok := e.token(t, staff, p)
+		a, me := e.citizen(t)
+		dep, err := e.People.AddDependant(as(a), profile(e.next()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _ := e.citizen(t)
+		otherDep, err := e.People.AddDependant(as(other), profile(e.next()))
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		t.Run("by token with a dependant", func(t *testing.T) {
+			res, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok, Dependants: []string{dep.ID}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Visits) != 2 || len(res.Door) != 2 || res.Visits[0].PersonID != me.ID || res.Visits[1].PersonID != dep.ID {
+				t.Fatalf("result %+v", res)
+			}
+			if res.Visits[0].Source != jaga.SourceScan || !res.Visits[0].LeavesAt.Equal(e.Clock.Now().Add(90*time.Minute)) {
+				t.Fatalf("visit %+v", res.Visits[0])
+			}
+			if res.Door[0].Risk != jaga.RiskLow || res.Door[0].Vaccination != jaga.VaxNotRecorded || res.Door[0].Name != me.FullName {
+				t.Fatalf("door %+v", res.Door[0])
+			}
+		})
+		t.Run("again within the window is the same visit", func(t *testing.T) {
+			first, _ := checkins.Visits(as(a), 10)
+			e.Clock.Advance(10 * time.Minute)
+			res, err := checkins.CheckIn(as(a), jaga.CheckInRequest{ShortCode: strings.ToLower(strings.ReplaceAll(p.ShortCode, "-", " "))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Visits[0].SameVisit || res.Visits[0].ID != first[0].ID && res.Visits[0].ID != first[1].ID {
+				t.Fatalf("not the same visit: %+v", res.Visits[0])
+			}
+		})
+		t.Run("after the window is a new visit", func(t *testing.T) {
+			e.Clock.Advance(jaga.SameVisitWindow + time.Minute)
+			res, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok})
+			if err != nil || res.Visits[0].SameVisit {
+				t.Fatalf("%+v %v", res, err)
+			}
+		})
+		t.Run("door shows risk status and vaccination", func(t *testing.T) {
+			now := e.Clock.Now()
+			mustExec(t, e, `INSERT INTO risk_statuses (id, person_id, status, rule, reason, starts_at, ends_at, created_at) VALUES ($1, $2, $3, 'casual', 'test', $4, $5, $4)`,
+				"rs-"+me.ID, me.ID, jaga.RiskCasual, now.Add(-time.Hour), now.Add(24*time.Hour))
+			mustExec(t, e, `INSERT INTO doses (id, person_id, product, manufacturer, batch, dose_number, total_doses, booster, given_on, centre_id, country, created_at)
+				VALUES ($1, $2, 'EU/1/20/1528', 'ORG-100030215', 'B1', 2, 2, $3, '2021-08-01', 'c1', 'MY', $4)`, "d-"+me.ID, me.ID, false, now)
+			e.Clock.Advance(jaga.SameVisitWindow + time.Minute)
+			res, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Door[0].Risk != jaga.RiskCasual || res.Door[0].Vaccination != jaga.VaxComplete {
+				t.Fatalf("door %+v", res.Door[0])
+			}
+		})
+		bad := []struct {
+			name  string
+			actor *jaga.Actor
+			req   jaga.CheckInRequest
+			code  string
+			msg   string
+		}{
+			{"someone else's dependant", a, jaga.CheckInRequest{Token: tok, Dependants: []string{otherDep.ID}}, jaga.EINVALID, "own dependants"},
+			{"another citizen as a dependant", a, jaga.CheckInRequest{Token: tok, Dependants: []string{other.ID}}, jaga.EINVALID, "own dependants"},
+			{"unknown dependant", a, jaga.CheckInRequest{Token: tok, Dependants: []string{"nobody"}}, jaga.EINVALID, "own dependants"},
+			{"nobody chosen", a, jaga.CheckInRequest{Token: tok, Self: new(bool)}, jaga.EINVALID, "at least one"},
+			{"no code", a, jaga.CheckInRequest{}, jaga.EINVALID, "Scan"},
+			{"both token and code", a, jaga.CheckInRequest{Token: tok, ShortCode: p.ShortCode}, jaga.EINVALID, "not both"},
+			{"unknown short code", a, jaga.CheckInRequest{ShortCode: "ZZZZ-ZZZZ"}, jaga.ENOTFOUND, "No premises has this code"},
+			{"malformed short code", a, jaga.CheckInRequest{ShortCode: "12"}, jaga.EINVALID, "8 letters"},
+			{"altered token", a, jaga.CheckInRequest{Token: tok[:len(tok)-2] + "AA"}, jaga.EINVALID, "not genuine"},
+			{"forged token", a, jaga.CheckInRequest{Token: forge(t, p.ID)}, jaga.EINVALID, "not genuine"},
+			{"not a token", a, jaga.CheckInRequest{Token: "https://example.com/"}, jaga.EINVALID, "not a jaga premises code"},
+			{"staff cannot check in", staff, jaga.CheckInRequest{Token: tok}, jaga.EUNAUTHORIZED, ""},
+		}
+		for _, tt := range bad {
+			t.Run(tt.name, func(t *testing.T) {
+				before := countRows(t, e, "checkins")
+				_, err := checkins.CheckIn(as(tt.actor), tt.req)
+				wantCode(t, err, tt.code)
+				if !strings.Contains(jaga.ErrorMessage(err), tt.msg) {
+					t.Fatalf("message %q lacks %q", jaga.ErrorMessage(err), tt.msg)
+				}
+				if countRows(t, e, "checkins") != before {
+					t.Fatal("a refused check-in was stored")
+				}
+			})
+		}
+		t.Run("rotation invalidates the old token and code", func(t *testing.T) {
+			rotated, err := sqlstore.NewPremisesService(e.DB).RotateCode(as(staff), p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok})
+			wantCode(t, err, jaga.EINVALID)
+			_, err = checkins.CheckIn(as(a), jaga.CheckInRequest{ShortCode: p.ShortCode})
+			wantCode(t, err, jaga.ENOTFOUND)
+			e.Clock.Advance(jaga.SameVisitWindow + time.Minute)
+			if _, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: e.token(t, staff, rotated)}); err != nil {
+				t.Fatalf("new token: %v", err)
+			}
+		})
+		t.Run("check out", func(t *testing.T) {
+			vs, _ := checkins.Visits(as(a), 1)
+			v, err := checkins.CheckOut(as(a), vs[0].ID)
+			if err != nil || v.CheckedOutAt == nil {
+				t.Fatalf("%+v %v", v, err)
+			}
+			_, err = checkins.CheckOut(as(a), vs[0].ID)
+			wantCode(t, err, jaga.ECONFLICT)
+			_, err = checkins.CheckOut(as(other), vs[0].ID)
+			wantCode(t, err, jaga.ENOTFOUND)
+			// After check-out, checking in again is a new visit.
+			res, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: e.token(t, staff, p2(t, e, staff, p))})
+			if err != nil || res.Visits[0].SameVisit {
+				t.Fatalf("%+v %v", res, err)
+			}
+		})
+	})
+}
+
+func p2(t *testing.T, e *env, staff *jaga.Actor, p *jaga.Premises) *jaga.Premises {
+	got, err := sqlstore.NewPremisesService(e.DB).Premises(as(staff), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func forge(t *testing.T, premisesID string) string {
+	tok, err := jaga.SignPremisesToken([]byte("not the server's key at all....."), jaga.PremisesToken{PremisesID: premisesID, Version: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func mustExec(t *testing.T, e *env, q string, args ...any) {
+	t.Helper()
+	if _, err := e.Raw.Exec(q, args...); err != nil {
+		t.Fatalf("exec: %v", err)
+	}
+}
+
+func TestOfflineUpload(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		checkins := sqlstore.NewCheckInService(e.DB)
+		p, staff, _ := e.premises(t, "office")
+		tok := e.token(t, staff, p)
+		a, _ := e.citizen(t)
+		e.Clock.Advance(3 * time.Hour)
+		now := e.Clock.Now()
+		batch := []jaga.OfflineCheckIn{
+			{ClientID: "phone-1-0001", Token: tok, ScannedAt: now.Add(-2 * time.Hour)},
+			{ClientID: "phone-1-0002", Token: tok, ScannedAt: now.Add(-1 * time.Hour)},
+			{ClientID: "phone-1-0002", Token: tok, ScannedAt: now.Add(-1 * time.Hour)},
+			{ClientID: "phone-1-0003", Token: tok, ScannedAt: now.Add(time.Hour)},
+			{ClientID: "phone-1-0004", Token: tok, ScannedAt: now.AddDate(0, 0, -30)},
+			{ClientID: "phone-1-0007", Token: tok, ScannedAt: now.Add(-4 * time.Hour)},
+			{ClientID: "x", Token: tok, ScannedAt: now},
+			{ClientID: "phone-1-0005", Token: "JAGA1:broken", ScannedAt: now},
+			{ClientID: "phone-1-0006", Token: tok},
+		}
+		want := []string{"", "", "appears twice", "future", "older than", "before the premises was registered", "client id", "damaged", "missing"}
+		res, err := checkins.UploadOffline(as(a), batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if (want[i] == "") != (r.Error == "") || !strings.Contains(r.Error, want[i]) {
+				t.Errorf("item %d: error %q, want %q", i, r.Error, want[i])
+			}
+		}
+		stored := countRows(t, e, "checkins")
+		if stored != 2 {
+			t.Fatalf("%d stored, want 2", stored)
+		}
+		again, err := checkins.UploadOffline(as(a), batch[:2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again[0].Visits[0].ID != res[0].Visits[0].ID || countRows(t, e, "checkins") != stored {
+			t.Fatal("a repeated upload stored again or answered another visit")
+		}
+		_, err = checkins.UploadOffline(as(a), make([]jaga.OfflineCheckIn, jaga.OfflineMaxBatch+1))
+		wantCode(t, err, jaga.EINVALID)
+		_, err = checkins.UploadOffline(as(a), nil)
+		wantCode(t, err, jaga.EINVALID)
+	})
+}
+
+func TestAssistedCheckIn(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		checkins := sqlstore.NewCheckInService(e.DB)
+		p, staff, org := e.premises(t, "clinic")
+		visitor, person := e.citizen(t)
+		_ = visitor
+		_, err := checkins.AssistedCheckIn(as(staff), p.ID, person.IDNumber, person.FullName)
+		wantCode(t, err, jaga.EFORBIDDEN)
+
+		ministry := e.org(t, jaga.OrgMinistry)
+		dpo1, _ := e.staff(t, ministry, jaga.RoleDPO)
+		dpo2, _ := e.staff(t, ministry, jaga.RoleDPO)
+		e.contract(t, dpo1, dpo2, &jaga.Contract{OrgID: org.ID, Categories: []string{jaga.CategoryIdentity, jaga.CategoryCheckin},
+			Purposes: []string{jaga.PurposeAssistedCheckIn}, ValidFrom: e.Clock.Now().Add(-time.Hour), ValidTo: e.Clock.Now().AddDate(1, 0, 0)})
+
+		res, err := checkins.AssistedCheckIn(as(staff), p.ID, person.IDNumber, strings.ToUpper(person.FullName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Visits[0].PersonID != person.ID || res.Visits[0].Source != jaga.SourceAssisted {
+			t.Fatalf("%+v", res.Visits[0])
+		}
+		_, err = checkins.AssistedCheckIn(as(staff), p.ID, person.IDNumber, "Someone Else Entirely")
+		wantCode(t, err, jaga.ENOTFOUND)
+		_, err = checkins.AssistedCheckIn(as(staff), p.ID, "000000000000", person.FullName)
+		wantCode(t, err, jaga.ENOTFOUND)
+		other := e.org(t, jaga.OrgPremisesOwner)
+		otherStaff, _ := e.staff(t, other, jaga.RolePremisesStaff)
+		_, err = checkins.AssistedCheckIn(as(otherStaff), p.ID, person.IDNumber, person.FullName)
+		wantCode(t, err, jaga.ENOTFOUND)
+
+		views, err := e.Log.AccessesToMe(as(visitor), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var allow, deny int
+		for _, v := range views {
+			if v.Purpose == jaga.PurposeAssistedCheckIn {
+				if v.Decision == jaga.DecisionAllow {
+					allow++
+				} else {
+					deny++
+				}
+			}
+		}
+		if allow != 2 || deny != 1 {
+			t.Fatalf("the visitor sees %d allowed and %d refused assisted check-ins, want 2 and 1", allow, deny)
+		}
+	})
+}
+
+func TestVisitCountsAndRetention(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		checkins := sqlstore.NewCheckInService(e.DB)
+		ps := sqlstore.NewPremisesService(e.DB)
+		p, staff, _ := e.premises(t, "retail")
+		tok := e.token(t, staff, p)
+		start := e.Clock.Now()
+		for i := 0; i < 3; i++ {
+			a, _ := e.citizen(t)
+			if _, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok}); err != nil {
+				t.Fatal(err)
+			}
+			e.Clock.Advance(40 * time.Minute)
+		}
+		counts, err := ps.VisitCounts(as(staff), p.ID, "hour", start.Add(-time.Hour), start.Add(3*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, c := range counts {
+			total += c.Visits
+		}
+		if total != 3 || len(counts) < 4 {
+			t.Fatalf("counts %+v", counts)
+		}
+		citizen, _ := e.citizen(t)
+		_, err = ps.VisitCounts(as(citizen), p.ID, "hour", start, start.Add(time.Hour))
+		wantCode(t, err, jaga.ENOTFOUND)
+		_, err = ps.VisitCounts(as(staff), p.ID, "week", start, start.Add(time.Hour))
+		wantCode(t, err, jaga.EINVALID)
+
+		if n, err := checkins.PurgeCheckIns(system(), 0); err != nil || n != 0 {
+			t.Fatalf("purge of fresh check-ins: %d %v", n, err)
+		}
+		e.Clock.Advance(jaga.DefaultRetention + 48*time.Hour)
+		if _, err := checkins.PurgeCheckIns(system(), 0); err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, e, "checkins"); n != 0 {
+			t.Fatalf("%d check-ins remain after retention", n)
+		}
+		_, err = checkins.PurgeCheckIns(as(staff), 0)
+		wantCode(t, err, jaga.EFORBIDDEN)
+	})
+}
