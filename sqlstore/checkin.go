@@ -76,20 +76,15 @@ func (db *DB) visitors(ctx context.Context, callerID string, self bool, dependan
 	if len(ids) > jaga.MaxCheckInPeople {
 		return nil, jaga.Invalid(map[string]string{"dependants": fmt.Sprintf("At most %d dependants check in together.", jaga.MaxDependantsPerCheckIn)})
 	}
-	args := []any{now}
+	args := make([]any, 0, len(ids))
 	marks := make([]string, len(ids))
 	for i, id := range ids {
 		args = append(args, id)
-		marks[i] = fmt.Sprintf("$%d", i+2)
+		marks[i] = fmt.Sprintf("$%d", i+1)
 	}
 	st, err := db.stmt(ctx, `
-		SELECT p.id, COALESCE(p.guardian_id, ''), p.full_name, p.language,
-			COALESCE((SELECT r.status FROM risk_statuses r WHERE r.person_id = p.id AND r.starts_at <= $1 AND r.ends_at > $1
-				ORDER BY r.starts_at DESC LIMIT 1), ''),
-			EXISTS (SELECT 1 FROM doses d WHERE d.person_id = p.id),
-			EXISTS (SELECT 1 FROM doses d WHERE d.person_id = p.id AND d.dose_number >= d.total_doses),
-			EXISTS (SELECT 1 FROM doses d WHERE d.person_id = p.id AND d.booster)
-		FROM people p WHERE p.id IN (`+strings.Join(marks, ", ")+`)`)
+		SELECT id, COALESCE(guardian_id, ''), full_name, language, risk_status, risk_until, vaccination_status
+		FROM people WHERE id IN (`+strings.Join(marks, ", ")+`)`)
 	if err != nil {
 		return nil, err
 	}
@@ -101,22 +96,12 @@ func (db *DB) visitors(ctx context.Context, callerID string, self bool, dependan
 	found := map[string]visitor{}
 	for rows.Next() {
 		var v visitor
-		var anyDose, complete, booster bool
-		if err := rows.Scan(&v.door.PersonID, &v.guardianID, &v.door.Name, &v.door.Language, &v.door.Risk, &anyDose, &complete, &booster); err != nil {
+		var until sql.NullTime
+		if err := rows.Scan(&v.door.PersonID, &v.guardianID, &v.door.Name, &v.door.Language, &v.door.Risk, &until, &v.door.Vaccination); err != nil {
 			return nil, fmt.Errorf("visitors: %w", err)
 		}
-		if v.door.Risk == "" {
-			v.door.Risk = jaga.RiskLow
-		}
-		switch {
-		case booster:
-			v.door.Vaccination = jaga.VaxBooster
-		case complete:
-			v.door.Vaccination = jaga.VaxComplete
-		case anyDose:
-			v.door.Vaccination = jaga.VaxPartial
-		default:
-			v.door.Vaccination = jaga.VaxNotRecorded
+		if v.door.Risk != jaga.RiskLow && (!until.Valid || !now.Before(until.Time)) {
+			v.door.Risk = jaga.RiskLow // the status has ended
 		}
 		found[v.door.PersonID] = v
 	}
@@ -601,4 +586,43 @@ func (s *CheckInService) dropOldPartitions(ctx context.Context, cutoff time.Time
 		dropped++
 	}
 	return dropped, nil
+}
+
+// RefreshDoorStatus recomputes a person's current risk and vaccination
+// status from risk_statuses and doses, in tx. Whoever writes those tables
+// calls it in the same transaction.
+func (tx *Tx) RefreshDoorStatus(ctx context.Context, personID string) error {
+	risk, until := jaga.RiskLow, sql.NullTime{}
+	var status string
+	var ends time.Time
+	err := tx.QueryRowContext(ctx, `
+		SELECT status, ends_at FROM risk_statuses WHERE person_id = $1 AND starts_at <= $2 AND ends_at > $2
+		ORDER BY starts_at DESC LIMIT 1`, personID, tx.now).Scan(&status, &ends)
+	switch {
+	case err == nil:
+		risk, until = status, sql.NullTime{Time: ends.UTC(), Valid: true}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("refresh door status: %w", err)
+	}
+	var anyDose, complete, booster bool
+	if err := tx.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM doses WHERE person_id = $1),
+			EXISTS (SELECT 1 FROM doses WHERE person_id = $1 AND dose_number >= total_doses),
+			EXISTS (SELECT 1 FROM doses WHERE person_id = $1 AND booster)`, personID).Scan(&anyDose, &complete, &booster); err != nil {
+		return fmt.Errorf("refresh door status: %w", err)
+	}
+	vax := jaga.VaxNotRecorded
+	switch {
+	case booster:
+		vax = jaga.VaxBooster
+	case complete:
+		vax = jaga.VaxComplete
+	case anyDose:
+		vax = jaga.VaxPartial
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE people SET risk_status = $1, risk_until = $2, vaccination_status = $3 WHERE id = $4`,
+		risk, until, vax, personID); err != nil {
+		return fmt.Errorf("refresh door status: %w", err)
+	}
+	return nil
 }

@@ -135,6 +135,7 @@ func TestCheckIn(t *testing.T) {
 				"rs-"+me.ID, me.ID, jaga.RiskCasual, now.Add(-time.Hour), now.Add(24*time.Hour))
 			mustExec(t, e, `INSERT INTO doses (id, person_id, product, manufacturer, batch, dose_number, total_doses, booster, given_on, centre_id, country, created_at)
 				VALUES ($1, $2, 'EU/1/20/1528', 'ORG-100030215', 'B1', 2, 2, $3, '2021-08-01', 'c1', 'MY', $4)`, "d-"+me.ID, me.ID, false, now)
+			refreshDoor(t, e, me.ID)
 			e.Clock.Advance(jaga.SameVisitWindow + time.Minute)
 			res, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok})
 			if err != nil {
@@ -142,6 +143,12 @@ func TestCheckIn(t *testing.T) {
 			}
 			if res.Door[0].Risk != jaga.RiskCasual || res.Door[0].Vaccination != jaga.VaxComplete {
 				t.Fatalf("door %+v", res.Door[0])
+			}
+			// Once the status ends, the door shows low risk without a refresh.
+			e.Clock.Advance(25 * time.Hour)
+			res, err = checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok})
+			if err != nil || res.Door[0].Risk != jaga.RiskLow {
+				t.Fatalf("door after the status ended %+v %v", res, err)
 			}
 		})
 		bad := []struct {
@@ -208,6 +215,23 @@ func TestCheckIn(t *testing.T) {
 			}
 		})
 	})
+}
+
+// refreshDoor recomputes a person's door status as the writers of
+// risk_statuses and doses do.
+func refreshDoor(t *testing.T, e *env, personID string) {
+	t.Helper()
+	tx, err := e.DB.BeginTx(system(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.RefreshDoorStatus(system(), personID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func p2(t *testing.T, e *env, staff *jaga.Actor, p *jaga.Premises) *jaga.Premises {

@@ -164,6 +164,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// system call each: the check-in path reads sessions and people.
 		q.Add("_pragma", "cache_size(-65536)")
 		q.Add("_pragma", "mmap_size(1073741824)")
+		// Checkpoints run in the background (CheckpointWAL), not inside
+		// the commits of the group-commit writer.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 		q.Set("_txlock", "immediate")
 		q.Set("_time_format", "sqlite")
 		d.db, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
@@ -462,4 +465,17 @@ func (db *DB) PurgeExpired(ctx context.Context) (int64, error) {
 		total += n
 	}
 	return total, nil
+}
+
+// CheckpointWAL copies SQLite's write-ahead log into the database file
+// without blocking writers; serve runs it every second. It does nothing on
+// PostgreSQL.
+func (db *DB) CheckpointWAL(ctx context.Context) error {
+	if db.dialect != SQLite {
+		return nil
+	}
+	if _, err := db.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		return fmt.Errorf("wal checkpoint: %w", err)
+	}
+	return nil
 }

@@ -99,6 +99,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		go checkpointLoop(jobsCtx, logger, checkpoint, c.CheckpointEvery)
 	}
 	go purgeLoop(jobsCtx, logger, db, 10*time.Minute)
+	go walLoop(jobsCtx, logger, db)
 	go retentionLoop(jobsCtx, logger, db, c.Retention, time.Hour)
 
 	errc := make(chan error, 1)
@@ -193,6 +194,26 @@ func retentionLoop(ctx context.Context, logger *slog.Logger, db *sqlstore.DB, re
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// walLoop checkpoints SQLite's write-ahead log every second, off the
+// writer's path.
+func walLoop(ctx context.Context, logger *slog.Logger, db *sqlstore.DB) {
+	if db.Dialect() != sqlstore.SQLite {
+		return
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := db.CheckpointWAL(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("wal checkpoint", "err", err.Error())
+			}
 		}
 	}
 }

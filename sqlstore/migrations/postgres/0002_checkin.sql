@@ -72,3 +72,10 @@ INSERT INTO purposes (code, description_ms, description_en) VALUES
 	('ASSISTED_CHECKIN', 'Daftar masuk dibantu di premis', 'Assisted check-in at a premises');
 
 CREATE INDEX people_id_number ON people (id_number);
+
+-- What the door, the app and the desk show: one current value per person,
+-- kept by whoever writes risk_statuses or doses (RefreshDoorStatus), so
+-- that a check-in reads one row.
+ALTER TABLE people ADD COLUMN risk_status TEXT NOT NULL DEFAULT 'low_risk';
+ALTER TABLE people ADD COLUMN risk_until TIMESTAMPTZ;
+ALTER TABLE people ADD COLUMN vaccination_status TEXT NOT NULL DEFAULT 'not_recorded';

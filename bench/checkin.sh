@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Check-in throughput over HTTP, against the machine's ceiling measured with
+# the same load generator on /healthz in the same run.
+#
+#   bench/checkin.sh                      # SQLite, closed loop, 60 s
+#   RATE=9080 bench/checkin.sh            # open loop at 9,080 check-ins a second
+#   JAGA_DB=postgres://... bench/checkin.sh
+#
+# Environment: USERS (20000), PREMISES (2000), DURATION (60s), WORKERS (64),
+# CEILING_DURATION (20s), RATE (0: closed loop).
+# Last line: checkins_per_s=N p99_ms=N ceiling_per_s=N ratio=N errors=N
+source "$(dirname "$0")/lib.sh"
+USERS=${USERS:-20000} PREMISES=${PREMISES:-2000} DURATION=${DURATION:-60s} WORKERS=${WORKERS:-64}
+CEILING_DURATION=${CEILING_DURATION:-20s} RATE=${RATE:-0}
+
+"$jaga" loadgen seed --db "$db" --users "$USERS" --premises "$PREMISES" --out "$work/pop.json" 2>/dev/null
+start_server
+echo "engine=$engine users=$USERS premises=$PREMISES workers=$WORKERS duration=$DURATION rate=$RATE"
+ceiling=$("$jaga" loadgen run --url "$url" --target healthz --workers "$WORKERS" --duration "$CEILING_DURATION" | head -n 1)
+echo "ceiling: $ceiling"
+checkin=$("$jaga" loadgen run --url "$url" --population "$work/pop.json" --target checkin --workers "$WORKERS" \
+  --duration "$DURATION" --rate "$RATE" --acked "$work/acked.txt")
+echo "checkin: $checkin"
+
+# Every acknowledged check-in must be stored.
+acked=$(sort -u "$work/acked.txt" | wc -l)
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+if [ "$engine" = sqlite ]; then
+  stored=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM checkins').fetchone()[0])" "$db")
+else
+  stored=$(psql -qtA "$db" -c "SELECT count(*) FROM checkins")
+fi
+echo "acknowledged_visits=$acked stored_visits=$stored"
+if [ "$stored" != "?" ] && [ "$stored" -lt "$acked" ]; then echo "LOST CHECK-INS: $acked acknowledged, $stored stored" >&2; exit 1; fi
+
+line=$(echo "$checkin" | head -n 1)
+per_s=$(field per_s "$line"); p99=$(field p99_ms "$line"); errors=$(field errors "$line")
+ceil=$(field per_s "$ceiling")
+ratio=$(awk -v a="$per_s" -v b="$ceil" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+echo "checkins_per_s=$per_s p99_ms=$p99 ceiling_per_s=$ceil ratio=$ratio errors=$errors"
