@@ -109,9 +109,11 @@ func parseCOSE(b []byte) (*sign1, error) {
 	case prot.Alg != nil:
 		s.alg = *prot.Alg
 	case unprot.Alg != nil:
-		return nil, stepErr(StepCOSE, "COSE algorithm is in the unprotected header; it must be protected")
+		// RFC 9052 recommends, but does not require, a protected alg;
+		// the key's type still binds the algorithm.
+		s.alg = *unprot.Alg
 	default:
-		return nil, stepErr(StepCOSE, "COSE protected header has no algorithm")
+		return nil, stepErr(StepCOSE, "COSE headers name no algorithm")
 	}
 	if s.alg != AlgES256 && s.alg != AlgPS256 {
 		return nil, stepErr(StepCOSE, "unsupported COSE algorithm %d (jaga verifies ES256 (-7) and PS256 (-37))", s.alg)

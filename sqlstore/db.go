@@ -160,10 +160,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "foreign_keys(ON)")
-		// Read pages through the page cache and memory map rather than a
-		// system call each: the check-in path reads sessions and people.
+		// A large page cache per connection, so that hot pages are read
+		// once. No memory map: the file grows with every checkpoint, and
+		// SQLite remaps it at the next read transaction, a system call each.
 		q.Add("_pragma", "cache_size(-65536)")
-		q.Add("_pragma", "mmap_size(1073741824)")
 		// Checkpoints run in the background (CheckpointWAL), not inside
 		// the commits of the group-commit writer.
 		q.Add("_pragma", "wal_autocheckpoint(0)")
