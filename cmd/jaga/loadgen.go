@@ -211,7 +211,7 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return exitError{code: 2}
 	}
 	var pop population
-	if *target != "healthz" {
+	if *target == "checkin" {
 		b, err := os.ReadFile(*popFile)
 		if err != nil {
 			return exitError{code: 2, msg: "loadgen run: --population: " + err.Error()}
@@ -245,14 +245,14 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		ackW = bufio.NewWriter(f)
 		defer func() { ackMu.Lock(); ackW.Flush(); ackMu.Unlock() }()
 	}
-	signupBase := time.Now().UnixNano() % 100000
+	signupBase := time.Now().UnixNano() % 10000
 	do := func(ctx context.Context, w int, n int64) error {
 		var req *http.Request
 		switch *target {
 		case "healthz":
 			req, _ = http.NewRequestWithContext(ctx, "GET", *url+"/healthz", nil)
 		case "signup":
-			body := fmt.Sprintf(`{"contact":"+6017%05d%04d"}`, (signupBase+n/10000)%100000, n%10000)
+			body := fmt.Sprintf(`{"contact":"+6017%04d%04d"}`, (signupBase+n/10000)%10000, n%10000)
 			req, _ = http.NewRequestWithContext(ctx, "POST", *url+"/api/v1/auth/challenges", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 		default:
