@@ -59,6 +59,27 @@ type visitor struct {
 // visitors loads the caller and the chosen dependants with their door
 // statuses at now, and refuses anyone who is not the caller's dependant.
 func (db *DB) visitors(ctx context.Context, callerID string, self bool, dependants []string, now time.Time) ([]visitor, error) {
+	return loadVisitors(ctx, func(query string, args ...any) (*sql.Rows, error) {
+		st, err := db.stmt(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
+	}, callerID, self, dependants, now)
+}
+
+// visitors is DB.visitors inside tx: the writer reads through its own
+// connection, whose page cache its own writes keep warm.
+func (tx *Tx) visitors(ctx context.Context, callerID string, self bool, dependants []string, now time.Time) ([]visitor, error) {
+	return loadVisitors(ctx, func(query string, args ...any) (*sql.Rows, error) {
+		if st := tx.txStmt(ctx, query); st != nil {
+			return st.QueryContext(ctx, args...)
+		}
+		return tx.QueryContext(ctx, query, args...)
+	}, callerID, self, dependants, now)
+}
+
+func loadVisitors(ctx context.Context, query func(q string, args ...any) (*sql.Rows, error), callerID string, self bool, dependants []string, now time.Time) ([]visitor, error) {
 	ids := []string{}
 	seen := map[string]bool{}
 	if self {
@@ -82,13 +103,9 @@ func (db *DB) visitors(ctx context.Context, callerID string, self bool, dependan
 		args = append(args, id)
 		marks[i] = fmt.Sprintf("$%d", i+1)
 	}
-	st, err := db.stmt(ctx, `
+	rows, err := query(`
 		SELECT id, COALESCE(guardian_id, ''), full_name, language, risk_status, risk_until, vaccination_status
-		FROM people WHERE id IN (`+strings.Join(marks, ", ")+`)`)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+		FROM people WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("visitors: %w", err)
 	}
@@ -195,25 +212,35 @@ func (s *CheckInService) CheckIn(ctx context.Context, req jaga.CheckInRequest) (
 	}
 	now = now.UTC().Truncate(time.Microsecond)
 	self := req.Self == nil || *req.Self
-	vs, err := s.db.visitors(ctx, a.ID, self, req.Dependants, now)
-	if err != nil {
-		return nil, err
-	}
-	res := &jaga.CheckInResult{Premises: p, Visits: make([]jaga.Visit, len(vs)), Door: make([]jaga.DoorStatus, len(vs))}
-	for i, v := range vs {
-		res.Visits[i] = jaga.Visit{PersonID: v.door.PersonID, PremisesID: p.ID, PremisesName: p.Name, CheckedInAt: now, Source: source}
-		res.Door[i] = v.door
-	}
+	// The visitors are read by the writer, in the batch's transaction: one
+	// read transaction fewer a request. A refusal is this request's answer,
+	// not a failure of the batch.
+	var res *jaga.CheckInResult
+	var refusal error
 	err = s.db.writer().do(ctx, now, func(tx *Tx) error {
-		for i := range res.Visits {
-			if err := tx.recordVisit(ctx, &res.Visits[i], p, a.ID); err != nil {
+		vs, err := tx.visitors(ctx, a.ID, self, req.Dependants, now)
+		if jaga.ErrorCode(err) == jaga.EINVALID {
+			refusal = err
+			return nil
+		} else if err != nil {
+			return err
+		}
+		r := &jaga.CheckInResult{Premises: p, Visits: make([]jaga.Visit, len(vs)), Door: make([]jaga.DoorStatus, len(vs))}
+		for i, v := range vs {
+			r.Visits[i] = jaga.Visit{PersonID: v.door.PersonID, PremisesID: p.ID, PremisesName: p.Name, CheckedInAt: now, Source: source}
+			r.Door[i] = v.door
+			if err := tx.recordVisit(ctx, &r.Visits[i], p, a.ID); err != nil {
 				return err
 			}
 		}
+		res = r
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if refusal != nil {
+		return nil, refusal
 	}
 	return res, nil
 }
