@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -223,6 +224,17 @@ func cborSkip(b []byte, depth int) (int, error) {
 // string, with the key's bytes and the raw value. It skips entries with
 // other keys.
 func cborMapEach(b []byte, fn func(key []byte, val []byte) error) error {
+	return cborMapEachRaw(b, func(key, val []byte) error {
+		if km, ka, kn, kindef, err := cborHead(key); err == nil && km == majorText && !kindef && uint64(len(key)-kn) == ka {
+			return fn(key[kn:], val)
+		}
+		return nil
+	})
+}
+
+// cborMapEachRaw calls fn for each entry of the map at b with the raw key
+// and the raw value.
+func cborMapEachRaw(b []byte, fn func(key []byte, val []byte) error) error {
 	b = cborUntag(b)
 	major, arg, n, indef, err := cborHead(b)
 	if err != nil {
@@ -250,13 +262,39 @@ func cborMapEach(b []byte, fn func(key []byte, val []byte) error) error {
 		}
 		val := b[n : n+v]
 		n += v
-		if km, ka, kn, kindef, err := cborHead(key); err == nil && km == majorText && !kindef && uint64(len(key)-kn) == ka {
-			if err := fn(key[kn:], val); err != nil {
-				return err
-			}
+		if err := fn(key, val); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// cborIntKey returns the integer that the raw item key encodes.
+func cborIntKey(key []byte) (int64, bool) {
+	major, arg, n, _, err := cborHead(key)
+	if err != nil || n != len(key) || arg > math.MaxInt64 {
+		return 0, false
+	}
+	switch major {
+	case majorUint:
+		return int64(arg), true
+	case majorNint:
+		return -1 - int64(arg), true
+	}
+	return 0, false
+}
+
+// cborTextValue returns the definite-length text string at b.
+func cborTextValue(b []byte) (string, bool) {
+	major, arg, n, indef, err := cborHead(b)
+	if err != nil || major != majorText || indef || uint64(len(b)-n) != arg {
+		return "", false
+	}
+	s := string(b[n:])
+	if !utf8.ValidString(s) {
+		return "", false
+	}
+	return s, true
 }
 
 // cborArrayEach calls fn for each element of the array at b.

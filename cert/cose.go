@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"hash"
 	"sync"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // COSE algorithm identifiers (RFC 9053, RFC 8230) that jaga verifies.
@@ -31,7 +29,7 @@ const (
 type coseSign1 struct {
 	_           struct{} `cbor:",toarray"`
 	Protected   []byte
-	Unprotected cbor.RawMessage
+	Unprotected coseHeader
 	Payload     []byte
 	Signature   []byte
 }
@@ -89,7 +87,8 @@ func parseCOSE(b []byte) (*sign1, error) {
 	if len(m.Signature) == 0 {
 		return nil, stepErr(StepCOSE, "COSE_Sign1 has an empty signature")
 	}
-	var prot, unprot coseHeader
+	var prot coseHeader
+	unprot := m.Unprotected
 	if len(m.Protected) > 0 {
 		if cborMajor(m.Protected) != majorMap {
 			return nil, stepErr(StepCOSE, "COSE protected header is not a map")
@@ -97,12 +96,6 @@ func parseCOSE(b []byte) (*sign1, error) {
 		if err := decMode.Unmarshal(m.Protected, &prot); err != nil {
 			return nil, wrapErr(StepCOSE, cborReason("COSE protected header", err), err)
 		}
-	}
-	if cborMajor(m.Unprotected) != majorMap {
-		return nil, stepErr(StepCOSE, "COSE unprotected header is not a map")
-	}
-	if err := decMode.Unmarshal(m.Unprotected, &unprot); err != nil {
-		return nil, wrapErr(StepCOSE, cborReason("COSE unprotected header", err), err)
 	}
 	s := &sign1{protected: m.Protected, payload: m.Payload, signature: m.Signature}
 	switch {
@@ -134,7 +127,7 @@ var sigStructure1Head = []byte{0x84, 0x6a, 'S', 'i', 'g', 'n', 'a', 't', 'u', 'r
 var sha256Pool = sync.Pool{New: func() any { return sha256.New() }}
 
 // sigDigest returns the SHA-256 digest of the COSE Sig_structure
-// ["Signature1", protected, h'', payload] without building it in memory.
+// ["Signature1", protected, h”, payload] without building it in memory.
 func sigDigest(protected, payload []byte) [32]byte {
 	h := sha256Pool.Get().(hash.Hash)
 	h.Reset()

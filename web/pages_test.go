@@ -47,6 +47,8 @@ func testServices(db *sqlstore.DB) Services {
 		Organisations: sqlstore.NewOrganisationService(db),
 		Contracts:     sqlstore.NewContractService(db),
 		AccessLog:     sqlstore.NewAccessLog(db),
+		Premises:      sqlstore.NewPremisesService(db),
+		CheckIns:      sqlstore.NewCheckInService(db),
 		Outbox:        accounts,
 		Ready:         db.Ping,
 	}
@@ -65,6 +67,7 @@ func newTestEnv(t *testing.T, opts Options) *testEnv {
 	}
 	db.Passwords = argon2id.Hasher{MemoryKiB: 1024, Time: 1}
 	db.TOTP = totp.Authenticator{}
+	db.TokenKey = []byte("jaga-web-test-premises-token-key") // 32 bytes
 	db.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)

@@ -59,6 +59,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/checkins/offline", s.api(s.offlineCheckInCreate))
 	mux.Handle("POST /api/v1/checkins/{id}/checkout", s.api(s.checkOutCreate))
 	mux.Handle("GET /api/v1/me/visits", s.api(s.visitList))
+	mux.Handle("GET /api/v1/premises/{id}/poster.pdf", s.api(s.premisesPosterPDF))
+	mux.Handle("GET /api/v1/premises/{id}/poster.png", s.api(s.premisesPosterPNG))
 
 	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	mux.Handle("/api/", s.api(s.apiNotFound))
@@ -86,12 +88,24 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /me/contact/verify", s.post(s.contactVerifySubmit))
 	mux.Handle("GET /me/accesses", s.page(s.accessesShow))
 
+	// Pages: check-in at a premises by its short code, the door screen,
+	// the citizen's visits and check-out.
+	mux.Handle("GET /checkin", s.page(s.checkInShow))
+	mux.Handle("POST /checkin", s.post(s.checkInSubmit))
+	mux.Handle("POST /checkin/{id}/checkout", s.post(s.checkOutSubmit))
+	mux.Handle("GET /me/visits", s.page(s.visitsShow))
+
 	// Pages: staff.
 	mux.Handle("GET /staff/signin", s.page(s.staffSigninShow))
 	mux.Handle("POST /staff/signin", s.post(s.staffSigninSubmit))
 	mux.Handle("GET /staff", s.page(s.staffShow))
 	mux.Handle("POST /staff/people/lookup", s.post(s.personLookupSubmit))
 	mux.Handle("POST /staff/signout", s.post(s.staffSignoutSubmit))
+
+	// Pages: premises staff: their premises, codes, posters and counts.
+	mux.Handle("GET /staff/premises", s.page(s.premisesPageShow))
+	mux.Handle("POST /staff/premises", s.post(s.premisesCreateSubmit))
+	mux.Handle("POST /staff/premises/{id}/rotate", s.post(s.premisesRotateSubmit))
 
 	// Pages: the demo outbox, only in demo mode; elsewhere it is not found.
 	if s.opts.Demo {

@@ -25,6 +25,10 @@ type Services struct {
 	Outbox        jaga.Outbox                                         // read only in demo mode
 	Checkpoint    func(ctx context.Context) (*jaga.Checkpoint, error) // signs a checkpoint now
 	Ready         func(ctx context.Context) error                     // reports whether dependencies answer
+	// Posters renders a premises' poster with its current QR token, in
+	// lang ("ms" or "en"); kind is "pdf" or "png". If nil, the poster
+	// routes answer unavailable.
+	Posters func(p *jaga.Premises, token, lang, kind string) ([]byte, error)
 }
 
 // Options shape the server's behaviour.

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/jaga-health/jaga"
+	"github.com/jaga-health/jaga/poster"
 	"github.com/jaga-health/jaga/sqlstore"
 	"github.com/jaga-health/jaga/web"
 )
@@ -138,6 +139,16 @@ func services(db *sqlstore.DB, checkpoint checkpointFunc) web.Services {
 		Outbox:        accounts,
 		Checkpoint:    checkpoint,
 		Ready:         db.Ping,
+		Posters: func(p *jaga.Premises, token, lang, kind string) ([]byte, error) {
+			d := poster.Data{Name: p.Name, Address: p.Address, ShortCode: p.ShortCode, Token: token, Language: lang}
+			switch kind {
+			case "pdf":
+				return poster.PDF(d)
+			case "png":
+				return poster.PNG(d)
+			}
+			return nil, jaga.Errorf(jaga.EINVALID, "A poster is a pdf or a png.")
+		},
 	}
 }
 
