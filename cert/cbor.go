@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
@@ -78,8 +79,11 @@ func cborReason(what string, err error) string {
 	case errors.As(err, &ind):
 		return fmt.Sprintf("%s uses an indefinite length where none is allowed", what)
 	case errors.As(err, &typ):
-		if typ.StructFieldName != "" {
-			return fmt.Sprintf("%s: field %s is a CBOR %s, not the expected type", what, typ.StructFieldName, typ.CBORType)
+		if f := typ.StructFieldName; f != "" {
+			if i := strings.LastIndexByte(f, '.'); i >= 0 {
+				f = f[i+1:] // "cert.DCC.v" names the field v
+			}
+			return fmt.Sprintf("%s: field %s holds a CBOR %s, not the expected type", what, f, typ.CBORType)
 		}
 		return fmt.Sprintf("%s is a CBOR %s, not the expected type", what, typ.CBORType)
 	case errors.As(err, &semt):
