@@ -28,7 +28,7 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 if [ "$engine" = sqlite ]; then
   stored=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM checkins').fetchone()[0])" "$db")
 else
-  stored=$(psql -qtA "$db" -c "SELECT count(*) FROM checkins")
+  stored=$(psql -qtA "$JAGA_DB" -c "SELECT count(*) FROM $bench_schema.checkins")
 fi
 echo "acknowledged_visits=$acked stored_visits=$stored"
 if [ "$stored" != "?" ] && [ "$stored" -lt "$acked" ]; then echo "LOST CHECK-INS: $acked acknowledged, $stored stored" >&2; exit 1; fi
