@@ -97,11 +97,30 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	jobsCtx, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	if c.CheckpointEvery > 0 {
-		go checkpointLoop(jobsCtx, logger, checkpoint, c.CheckpointEvery)
+		go every(jobsCtx, logger, "checkpoint", c.CheckpointEvery, false, func(ctx context.Context) error {
+			_, err := checkpoint(ctx)
+			return err
+		})
 	}
-	go purgeLoop(jobsCtx, logger, db, 10*time.Minute)
-	go walLoop(jobsCtx, logger, db)
-	go retentionLoop(jobsCtx, logger, db, c.Retention, time.Hour)
+	go every(jobsCtx, logger, "purge", 10*time.Minute, false, func(ctx context.Context) error {
+		n, err := db.PurgeExpired(ctx)
+		if n > 0 {
+			logger.Info("purged expired rows", "rows", n)
+		}
+		return err
+	})
+	if db.Dialect() == sqlstore.SQLite {
+		// Checkpoint the write-ahead log off the group-commit writer's path.
+		go every(jobsCtx, logger, "wal checkpoint", time.Second, false, db.CheckpointWAL)
+	}
+	checkins := sqlstore.NewCheckInService(db)
+	go every(jobsCtx, logger, "check-in retention", time.Hour, true, func(ctx context.Context) error {
+		n, err := checkins.PurgeCheckIns(jaga.SystemContext(ctx), c.Retention)
+		if n > 0 {
+			logger.Info("check-in retention", "removed", n, "dialect", db.Dialect())
+		}
+		return err
+	})
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -152,79 +171,21 @@ func services(db *sqlstore.DB, checkpoint checkpointFunc) web.Services {
 	}
 }
 
-// checkpointLoop signs a checkpoint of the access log on a schedule.
-func checkpointLoop(ctx context.Context, logger *slog.Logger, checkpoint checkpointFunc, every time.Duration) {
-	t := time.NewTicker(every)
+// every runs job at start when now is true and then every interval until
+// ctx ends, logging its errors under name.
+func every(ctx context.Context, logger *slog.Logger, name string, interval time.Duration, now bool, job func(context.Context) error) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := checkpoint(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("checkpoint", "err", err.Error())
+	for first := now; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
 			}
 		}
-	}
-}
-
-// purgeLoop removes expired challenges, sessions and old outbox messages.
-func purgeLoop(ctx context.Context, logger *slog.Logger, db *sqlstore.DB, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := db.PurgeExpired(ctx)
-			if err != nil && ctx.Err() == nil {
-				logger.Error("purge", "err", err.Error())
-			} else if n > 0 {
-				logger.Info("purged expired rows", "rows", n)
-			}
-		}
-	}
-}
-
-// retentionLoop removes check-ins older than the retention period, at
-// start and then every interval.
-func retentionLoop(ctx context.Context, logger *slog.Logger, db *sqlstore.DB, retention, every time.Duration) {
-	checkins := sqlstore.NewCheckInService(db)
-	sys := jaga.SystemContext(ctx)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		n, err := checkins.PurgeCheckIns(sys, retention)
-		if err != nil && ctx.Err() == nil {
-			logger.Error("check-in retention", "err", err.Error())
-		} else if n > 0 {
-			logger.Info("check-in retention", "removed", n, "dialect", db.Dialect())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// walLoop checkpoints SQLite's write-ahead log every second, off the
-// writer's path.
-func walLoop(ctx context.Context, logger *slog.Logger, db *sqlstore.DB) {
-	if db.Dialect() != sqlstore.SQLite {
-		return
-	}
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := db.CheckpointWAL(ctx); err != nil && ctx.Err() == nil {
-				logger.Warn("wal checkpoint", "err", err.Error())
-			}
+		if err := job(ctx); err != nil && ctx.Err() == nil {
+			logger.Error(name, "err", err.Error())
 		}
 	}
 }
