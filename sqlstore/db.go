@@ -43,6 +43,7 @@ var migrations embed.FS
 type DB struct {
 	db      *sql.DB
 	dialect string
+	path    string // the SQLite file
 
 	Now       func() time.Time    // if nil, time.Now
 	Gate      jaga.Gate           // decides every access to someone else's data; required
@@ -146,7 +147,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d.db.SetMaxOpenConns(32)
 		d.db.SetMaxIdleConns(32)
 	} else {
-		d.dialect = SQLite
+		d.dialect, d.path = SQLite, dsn
 		if dsn == "" {
 			return nil, fmt.Errorf("open sqlite: empty path")
 		}
@@ -164,9 +165,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// once. No memory map: the file grows with every checkpoint, and
 		// SQLite remaps it at the next read transaction, a system call each.
 		q.Add("_pragma", "cache_size(-65536)")
-		// Checkpoints run in the background (CheckpointWAL), not inside
-		// the commits of the group-commit writer.
-		q.Add("_pragma", "wal_autocheckpoint(0)")
+		// The committing writer checkpoints once the log passes 16 MiB;
+		// CheckpointWAL helps in the background and bounds the log.
+		q.Add("_pragma", "wal_autocheckpoint(4096)")
 		q.Set("_txlock", "immediate")
 		q.Set("_time_format", "sqlite")
 		d.db, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
@@ -467,14 +468,25 @@ func (db *DB) PurgeExpired(ctx context.Context) (int64, error) {
 	return total, nil
 }
 
+// walRestartSize is the size of SQLite's write-ahead log past which
+// CheckpointWAL restarts it rather than let it grow.
+const walRestartSize = 256 << 20
+
 // CheckpointWAL copies SQLite's write-ahead log into the database file
-// without blocking writers; serve runs it every second. It does nothing on
-// PostgreSQL.
+// without blocking writers; serve runs it every second. Under a steady
+// stream of writes a passive checkpoint never catches up with the log's
+// end, so the log would grow without bound: past walRestartSize the
+// checkpoint waits for the writer's current transaction, completes, and
+// truncates the log. It does nothing on PostgreSQL.
 func (db *DB) CheckpointWAL(ctx context.Context) error {
 	if db.dialect != SQLite {
 		return nil
 	}
-	if _, err := db.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+	mode := "PASSIVE"
+	if st, err := os.Stat(db.path + "-wal"); err == nil && st.Size() > walRestartSize {
+		mode = "TRUNCATE"
+	}
+	if _, err := db.db.ExecContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`); err != nil {
 		return fmt.Errorf("wal checkpoint: %w", err)
 	}
 	return nil
