@@ -31,7 +31,7 @@ var staticFS embed.FS
 // "title" and "content", which layout.html places.
 var pageNames = []string{
 	"home", "signin", "verify", "me", "accesses", "organisations", "staff_signin", "staff", "outbox", "error",
-	"checkin", "checkin_done", "checkin_visits", "premises",
+	"checkin", "checkin_done", "checkin_visits", "premises", "verify_cert",
 }
 
 // pages holds every page parsed once per language, with "t" bound to it.

@@ -62,6 +62,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/premises/{id}/poster.pdf", s.api(s.premisesPosterPDF))
 	mux.Handle("GET /api/v1/premises/{id}/poster.png", s.api(s.premisesPosterPNG))
 
+	// API: verification: health certificates, open to anyone.
+	mux.Handle("POST /api/v1/verify", s.api(s.certificateVerify))
+
 	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	mux.Handle("/api/", s.api(s.apiNotFound))
 
@@ -69,6 +72,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// adapts a page, s.post a form: body cap, then the CSRF check.
 	mux.Handle("GET /{$}", s.page(s.homeShow))
 	mux.Handle("GET /authorised-organisations", s.page(s.organisationsShow))
+	mux.Handle("GET /verify", s.page(s.verifyCertShow))
+	mux.Handle("POST /verify", s.post(s.verifyCertSubmit))
 	mux.Handle("GET /static/", s.staticServe())
 
 	// Pages: citizens' sign-in.

@@ -29,6 +29,9 @@ type Services struct {
 	// lang ("ms" or "en"); kind is "pdf" or "png". If nil, the poster
 	// routes answer unavailable.
 	Posters func(p *jaga.Premises, token, lang, kind string) ([]byte, error)
+	// Verifier verifies health certificates for POST /api/v1/verify and
+	// the /verify page. If nil, they answer unavailable.
+	Verifier jaga.CertificateVerifier
 }
 
 // Options shape the server's behaviour.

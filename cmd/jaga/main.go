@@ -48,6 +48,7 @@ Usage:
   jaga audit verify       check the access log's hash chain, Merkle tree and signed checkpoints
   jaga audit checkpoint   sign a checkpoint of the access log now
   jaga loadgen seed|run   create a synthetic population; drive a running jaga over HTTP
+  jaga verify [FILE|-]    verify a health certificate (EU DCC or SMART Health Card): text or QR image
   jaga version            print the version
 
 Every command that uses the database takes --db (or JAGA_DB): a SQLite file
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "loadgen":
 		return runLoadgen(ctx, rest, getenv, stdout, stderr)
+	case "verify":
+		return runVerify(ctx, rest, getenv, stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "jaga", version)
 		return nil

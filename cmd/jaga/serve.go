@@ -22,12 +22,13 @@ import (
 
 // runServe runs the web server until ctx ends, then shuts down gracefully.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, _, err := loadConfig("serve", args, getenv, stderr, true)
+	c, tc, err := loadServeConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	if c.PrintConfig {
 		c.print(stdout)
+		tc.print(stdout)
 		return nil
 	}
 	logger := c.logger(stderr)
@@ -54,7 +55,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if demo != nil {
 		opts.DemoAccounts = demo.accounts
 	}
-	srv, err := web.NewServer(services(db, checkpoint), opts)
+	verifier, refreshTrust, err := startVerifier(ctx, tc, logger)
+	if err != nil {
+		return err
+	}
+	srv, err := web.NewServer(services(db, checkpoint, verifier), opts)
 	if err != nil {
 		return err
 	}
@@ -121,6 +126,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	})
+	go refreshTrust(jobsCtx)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -144,8 +150,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-// services wires the store's services into the web layer.
-func services(db *sqlstore.DB, checkpoint checkpointFunc) web.Services {
+// services wires the store's services and the certificate verifier into
+// the web layer.
+func services(db *sqlstore.DB, checkpoint checkpointFunc, verifier jaga.CertificateVerifier) web.Services {
 	accounts := sqlstore.NewAccountService(db)
 	return web.Services{
 		Accounts:      accounts,
@@ -158,6 +165,7 @@ func services(db *sqlstore.DB, checkpoint checkpointFunc) web.Services {
 		Outbox:        accounts,
 		Checkpoint:    checkpoint,
 		Ready:         db.Ping,
+		Verifier:      verifier,
 		Posters: func(p *jaga.Premises, token, lang, kind string) ([]byte, error) {
 			d := poster.Data{Name: p.Name, Address: p.Address, ShortCode: p.ShortCode, Token: token, Language: lang}
 			switch kind {
