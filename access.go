@@ -35,6 +35,7 @@ const (
 	PurposeAudit              = "AUDIT"
 	PurposeBreakGlass         = "BREAK_GLASS"
 	PurposeAssistedCheckIn    = "ASSISTED_CHECKIN"
+	PurposeVaccinationRecord  = "VACCINATION_RECORD"
 )
 
 // Access actions.
