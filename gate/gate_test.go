@@ -86,14 +86,18 @@ func noRelationship(r *jaga.AccessRequest) { r.Relationship = "" }
 func unknownPerson(r *jaga.AccessRequest)  { r.PersonExists = false }
 
 var (
-	identity         = []string{jaga.CategoryIdentity}
-	identityPhone    = []string{jaga.CategoryIdentity, jaga.CategoryContact}
-	tracing          = []string{jaga.CategoryHealth, jaga.CategoryCheckin, jaga.CategoryContact}
-	travel           = []string{jaga.CategoryIdentity, jaga.CategoryVaccination, jaga.CategoryTravel}
-	checkinIdentity  = []string{jaga.CategoryIdentity, jaga.CategoryCheckin}
-	premisesContract = contract("C-premises", jaga.OrgPremisesOwner, func(c *jaga.Contract) { c.Purposes = []string{jaga.PurposeAssistedCheckIn} })
-	vaccineSupport   = []string{jaga.CategoryVaccination, jaga.CategorySupport}
-	everything       = jaga.Categories
+	identity            = []string{jaga.CategoryIdentity}
+	identityPhone       = []string{jaga.CategoryIdentity, jaga.CategoryContact}
+	tracing             = []string{jaga.CategoryHealth, jaga.CategoryCheckin, jaga.CategoryContact}
+	travel              = []string{jaga.CategoryIdentity, jaga.CategoryVaccination, jaga.CategoryTravel}
+	checkinIdentity     = []string{jaga.CategoryIdentity, jaga.CategoryCheckin}
+	premisesContract    = contract("C-premises", jaga.OrgPremisesOwner, func(c *jaga.Contract) { c.Purposes = []string{jaga.PurposeAssistedCheckIn} })
+	vaccineSupport      = []string{jaga.CategoryVaccination, jaga.CategorySupport}
+	identityVaccination = []string{jaga.CategoryIdentity, jaga.CategoryVaccination}
+	centreContract      = contract("C-centre", jaga.OrgVaccinationCentre, func(c *jaga.Contract) {
+		c.Purposes, c.Categories = []string{jaga.PurposeVaccinationRecord}, identityVaccination
+	})
+	everything = jaga.Categories
 )
 
 var (
@@ -108,6 +112,7 @@ var (
 	airlineAgent    = staff(jaga.OrgAirline, jaga.RoleAirlineAgent)
 	liaison         = staff(jaga.OrgAuthority, jaga.RoleAuthorityLiaison)
 	airlineClient   = apiClient(jaga.OrgAirline, jaga.ScopePersonsRead)
+	vaccinator      = staff(jaga.OrgVaccinationCentre, jaga.RoleVaccinator)
 )
 
 // Contracts of each partner organisation.
@@ -322,6 +327,56 @@ func cases() []gateCase {
 				withContracts(contract("C-contractor", jaga.OrgContractor, func(c *jaga.Contract) { c.Purposes = []string{jaga.PurposeAssistedCheckIn} }))),
 			denied("default-deny").under("C-contractor")},
 
+		// vaccination-centre-record
+		{"vaccinator records a dose under contract",
+			request(vaccinator, update, jaga.PurposeVaccinationRecord, identityVaccination, withContracts(centreContract), noRelationship, withReference("")),
+			allowed("vaccination-centre-record", true).under("C-centre").
+				because("a vaccinator may update identity and vaccination masked for VACCINATION_RECORD under a contract")},
+		{"vaccinator confirms a person masked",
+			request(vaccinator, read, jaga.PurposeVaccinationRecord, identityVaccination, withContracts(centreContract)),
+			allowed("vaccination-centre-record", true).under("C-centre")},
+		{"vaccinator reads identity alone",
+			request(vaccinator, read, jaga.PurposeVaccinationRecord, identity, withContracts(centreContract)),
+			allowed("vaccination-centre-record", true).under("C-centre")},
+		{"vaccinator may not unmask",
+			request(vaccinator, unmask, jaga.PurposeVaccinationRecord, identityVaccination, withContracts(centreContract)),
+			denied("default-deny").under("C-centre")},
+		{"vaccinator may not touch contact details",
+			request(vaccinator, update, jaga.PurposeVaccinationRecord, []string{jaga.CategoryIdentity, jaga.CategoryContact, jaga.CategoryVaccination},
+				withContracts(contract("C-centre", jaga.OrgVaccinationCentre, func(c *jaga.Contract) { c.Purposes = []string{jaga.PurposeVaccinationRecord} }))),
+			denied("default-deny").under("C-centre")},
+		{"vaccinator without a contract",
+			request(vaccinator, update, jaga.PurposeVaccinationRecord, identityVaccination),
+			denied("contract-required").because("no active contract covers identity and vaccination for VACCINATION_RECORD")},
+		{"vaccinator under a contract for other purposes",
+			request(vaccinator, update, jaga.PurposeVaccinationRecord, identityVaccination, withContracts(contract("C-centre", jaga.OrgVaccinationCentre))),
+			denied("contract-required")},
+		{"vaccinator under a contract without vaccination",
+			request(vaccinator, update, jaga.PurposeVaccinationRecord, identityVaccination,
+				withContracts(contract("C-centre", jaga.OrgVaccinationCentre, func(c *jaga.Contract) {
+					c.Purposes, c.Categories = []string{jaga.PurposeVaccinationRecord}, identity
+				}))),
+			denied("contract-required")},
+		{"vaccination centre admin may not record doses",
+			request(staff(jaga.OrgVaccinationCentre, jaga.RoleAdmin), update, jaga.PurposeVaccinationRecord, identityVaccination, withContracts(centreContract)),
+			denied("default-deny").under("C-centre")},
+		{"vaccinator of a premises owner",
+			request(staff(jaga.OrgPremisesOwner, jaga.RoleVaccinator), update, jaga.PurposeVaccinationRecord, identityVaccination,
+				withContracts(contract("C-premises", jaga.OrgPremisesOwner, func(c *jaga.Contract) { c.Purposes = []string{jaga.PurposeVaccinationRecord} }))),
+			denied("default-deny").under("C-premises")},
+		{"vaccination centre API client",
+			request(apiClient(jaga.OrgVaccinationCentre, jaga.ScopePersonsRead), update, jaga.PurposeVaccinationRecord, identityVaccination,
+				withContracts(contract("C-centre", jaga.OrgVaccinationCentre, func(c *jaga.Contract) { c.Purposes = []string{jaga.PurposeVaccinationRecord} }))),
+			denied("default-deny").under("C-centre")},
+		{"ministry health officer recording a dose",
+			request(healthOfficer, update, jaga.PurposeVaccinationRecord, identityVaccination), denied("default-deny")},
+		{"unknown person for a vaccinator under contract",
+			request(vaccinator, update, jaga.PurposeVaccinationRecord, identityVaccination, withContracts(centreContract), unknownPerson),
+			denied("unknown-person").under("C-centre")},
+		{"unknown person for a vaccinator without contract",
+			request(vaccinator, update, jaga.PurposeVaccinationRecord, identityVaccination, unknownPerson),
+			denied("contract-required")},
+
 		// actor-kind
 		{"citizen is denied",
 			request(jaga.Actor{Kind: jaga.ActorCitizen, ID: "P-other"}, read, ticket, identity),
@@ -492,7 +547,7 @@ func TestEveryPolicyTested(t *testing.T) {
 	if !tested[PolicyDefaultDeny] {
 		t.Error("default deny is not tested")
 	}
-	if len(g.forbids) != 5 || len(g.permits) != 8 {
+	if len(g.forbids) != 5 || len(g.permits) != 9 {
 		t.Errorf("%d forbids and %d permits; update the tests", len(g.forbids), len(g.permits))
 	}
 }

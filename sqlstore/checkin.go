@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jaga-health/jaga"
@@ -556,9 +555,6 @@ func (s *CheckInService) AssistedCheckIn(ctx context.Context, premisesID, idNumb
 	return res, nil
 }
 
-// checkinPartitions remembers the days whose PostgreSQL partition exists.
-var checkinPartitions sync.Map
-
 // ensureCheckinPartition creates the day's partition of checkins on
 // PostgreSQL if this process has not seen it yet.
 func (tx *Tx) ensureCheckinPartition(ctx context.Context, at time.Time) error {
@@ -566,8 +562,8 @@ func (tx *Tx) ensureCheckinPartition(ctx context.Context, at time.Time) error {
 		return nil
 	}
 	day := at.UTC().Truncate(24 * time.Hour)
-	key := tx.db.partitionKey(day)
-	if _, ok := checkinPartitions.Load(key); ok {
+	key := day.Format("20060102")
+	if _, ok := tx.db.partitions.Load(key); ok {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT partition`); err != nil {
@@ -581,16 +577,10 @@ func (tx *Tx) ensureCheckinPartition(ctx context.Context, at time.Time) error {
 			return rerr
 		}
 	} else {
-		checkinPartitions.Store(key, true)
+		tx.db.partitions.Store(key, true)
 	}
 	_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT partition`)
 	return err
-}
-
-// partitionKey names a day's partition in this database; tests run many
-// schemas in one process.
-func (db *DB) partitionKey(day time.Time) string {
-	return fmt.Sprintf("%p/%s", db, day.Format("20060102"))
 }
 
 // PurgeCheckIns removes check-ins older than the retention period: on
@@ -654,7 +644,7 @@ func (s *CheckInService) dropOldPartitions(ctx context.Context, cutoff time.Time
 		if _, err := s.db.db.ExecContext(ctx, `DROP TABLE `+name); err != nil {
 			return dropped, fmt.Errorf("drop partition %s: %w", name, err)
 		}
-		checkinPartitions.Delete(s.db.partitionKey(day))
+		s.db.partitions.Delete(day.Format("20060102"))
 		dropped++
 	}
 	return dropped, nil

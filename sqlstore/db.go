@@ -60,10 +60,11 @@ type DB struct {
 	batchOnce sync.Once // guards batch
 	batch     *batcher
 
-	premises premisesCache
-	stmts    sync.Map      // query text → *sql.Stmt, for the hot paths
-	recent   *recentVisits // SQLite only: each person's latest visit; set when the writer starts
-	sessions sessionCache
+	premises   premisesCache
+	stmts      sync.Map      // query text → *sql.Stmt, for the hot paths
+	recent     *recentVisits // SQLite only: each person's latest visit; set when the writer starts
+	sessions   sessionCache
+	partitions sync.Map // PostgreSQL: days (YYYYMMDD) whose checkins partition exists
 }
 
 // stmt returns a prepared statement for query, preparing it on first use.

@@ -65,6 +65,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// API: verification: health certificates, open to anyone.
 	mux.Handle("POST /api/v1/verify", s.api(s.certificateVerify))
 
+	// API: vaccination records.
+	mux.Handle("POST /api/v1/doses", s.api(s.doseCreate))
+	mux.Handle("POST /api/v1/doses/imports", s.api(s.doseImportCreate))
+	mux.Handle("GET /api/v1/me/doses", s.api(s.doseList))
+
 	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	mux.Handle("/api/", s.api(s.apiNotFound))
 

@@ -32,6 +32,12 @@ type Services struct {
 	// Verifier verifies health certificates for POST /api/v1/verify and
 	// the /verify page. If nil, they answer unavailable.
 	Verifier jaga.CertificateVerifier
+	// Doses records vaccination centres' doses and shows citizens theirs.
+	Doses jaga.DoseService
+	// DoseParsers read files of doses for import, by media type
+	// ("text/csv", "application/fhir+json"); a file of any other type is
+	// refused.
+	DoseParsers map[string]jaga.DoseParser
 }
 
 // Options shape the server's behaviour.

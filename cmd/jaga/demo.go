@@ -54,6 +54,9 @@ var demoOrgs = []demoOrg{
 	{"Kopitiam Sri Melati Sdn Bhd (demo)", jaga.OrgPremisesOwner, []demoStaff{
 		{"staff@kopitiam.demo", "Lee Ah Kow", jaga.RolePremisesStaff},
 	}},
+	{"Pusat Pemberian Vaksin Kajang (demo)", jaga.OrgVaccinationCentre, []demoStaff{
+		{"vaccinator@ppv-kajang.demo", "Nur Izzati (vaccinator)", jaga.RoleVaccinator},
+	}},
 }
 
 // demoPremises are the premises owner's premises.
@@ -213,6 +216,9 @@ func loadDemo(ctx context.Context, db *sqlstore.DB) (*demoWorld, error) {
 		{OrgID: byName[demoOrgs[3].name].ID, Reference: "KKM-DPA-2026-031",
 			Categories: []string{jaga.CategoryIdentity, jaga.CategoryContact, jaga.CategoryVaccination, jaga.CategoryTravel},
 			Purposes:   []string{jaga.PurposeAirlineQuery, jaga.PurposeTravelVerification}, ValidFrom: now.AddDate(0, -1, 0), ValidTo: now.AddDate(0, 6, 0)},
+		{OrgID: byName[demoOrgs[6].name].ID, Reference: "KKM-DPA-2026-052",
+			Categories: []string{jaga.CategoryIdentity, jaga.CategoryVaccination},
+			Purposes:   []string{jaga.PurposeVaccinationRecord}, ValidFrom: now.AddDate(0, -1, 0), ValidTo: now.AddDate(1, 0, 0)},
 	} {
 		dpo1 := jaga.NewContextWithActor(ctx, &jaga.Actor{Kind: jaga.ActorStaff, ID: staffIDs["dpo@moh.demo"], OrgKind: jaga.OrgMinistry, Role: jaga.RoleDPO})
 		dpo2 := jaga.NewContextWithActor(ctx, &jaga.Actor{Kind: jaga.ActorStaff, ID: staffIDs["dpo2@moh.demo"], OrgKind: jaga.OrgMinistry, Role: jaga.RoleDPO})

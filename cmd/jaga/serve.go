@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/jaga-health/jaga"
+	"github.com/jaga-health/jaga/dosecsv"
+	"github.com/jaga-health/jaga/fhir"
 	"github.com/jaga-health/jaga/poster"
 	"github.com/jaga-health/jaga/sqlstore"
 	"github.com/jaga-health/jaga/web"
@@ -166,6 +168,11 @@ func services(db *sqlstore.DB, checkpoint checkpointFunc, verifier jaga.Certific
 		Checkpoint:    checkpoint,
 		Ready:         db.Ping,
 		Verifier:      verifier,
+		Doses:         sqlstore.NewDoseService(db),
+		DoseParsers: map[string]jaga.DoseParser{
+			"text/csv":              dosecsv.Parse,
+			"application/fhir+json": fhir.ParseImmunizationBundle,
+		},
 		Posters: func(p *jaga.Premises, token, lang, kind string) ([]byte, error) {
 			d := poster.Data{Name: p.Name, Address: p.Address, ShortCode: p.ShortCode, Token: token, Language: lang}
 			switch kind {
