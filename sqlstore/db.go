@@ -65,6 +65,10 @@ type DB struct {
 	recent     *recentVisits // SQLite only: each person's latest visit; set when the writer starts
 	sessions   sessionCache
 	partitions sync.Map // PostgreSQL: days (YYYYMMDD) whose checkins partition exists
+
+	prepMu  sync.Mutex // guards closing and prepWG.Add
+	closing bool
+	prepWG  sync.WaitGroup // background prepares
 }
 
 // stmt returns a prepared statement for query, preparing it on first use.
@@ -84,6 +88,21 @@ func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// prepareLater prepares query in the background, unless the database is
+// closing; Close waits for it.
+func (db *DB) prepareLater(query string) {
+	db.prepMu.Lock()
+	defer db.prepMu.Unlock()
+	if db.closing {
+		return
+	}
+	db.prepWG.Add(1)
+	go func() {
+		defer db.prepWG.Done()
+		_, _ = db.stmt(context.Background(), query) // a failure shows on first use
+	}()
+}
+
 // queryRowHot runs a single-row query through a prepared statement.
 func (db *DB) queryRowHot(ctx context.Context, query string, args ...any) (*sql.Row, error) {
 	s, err := db.stmt(ctx, query)
@@ -101,7 +120,7 @@ func (tx *Tx) txStmt(ctx context.Context, query string) *sql.Stmt {
 	if s, ok := tx.db.stmts.Load(query); ok {
 		return tx.StmtContext(ctx, s.(*sql.Stmt))
 	}
-	go tx.db.stmt(context.Background(), query) //nolint:errcheck // a failure here shows on first use
+	tx.db.prepareLater(query)
 	return nil
 }
 
@@ -202,6 +221,10 @@ func (db *DB) Close() error {
 	if db.batch != nil {
 		db.batch.close()
 	}
+	db.prepMu.Lock()
+	db.closing = true
+	db.prepMu.Unlock()
+	db.prepWG.Wait()
 	db.stmts.Range(func(_, s any) bool {
 		s.(*sql.Stmt).Close()
 		return true
