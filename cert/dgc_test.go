@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/draw"
 	_ "image/png"
 	"io/fs"
 	"path/filepath"
@@ -18,8 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/jaga-health/jaga/qrscan"
 )
 
 // dgcVector is one file of the EU dgc-testdata vectors (testdata/dgc-testdata,
@@ -564,54 +561,8 @@ func stepPictureDecode(v *dgcVector) error {
 	return nil
 }
 
-// decodeQR reads the text of the QR code in a PNG with gozxing. Some
-// vectors' pictures have little or no quiet zone around the code, which
-// the finder-pattern search needs; the second try adds a white margin.
-func decodeQR(png []byte) (string, error) {
-	img, _, err := image.Decode(bytes.NewReader(png))
-	if err != nil {
-		return "", err
-	}
-	text, err := readQR(img, false)
-	if err == nil {
-		return text, nil
-	}
-	if text, err2 := readQR(withMargin(img, 32), false); err2 == nil {
-		return text, nil
-	}
-	// A computer-made, upright code: read it as a pure barcode.
-	if text, err2 := readQR(withMargin(img, 8), true); err2 == nil {
-		return text, nil
-	}
-	return "", err
-}
-
-func readQR(img image.Image, pure bool) (string, error) {
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", err
-	}
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	if pure {
-		hints[gozxing.DecodeHintType_PURE_BARCODE] = true
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
-		return "", err
-	}
-	return res.GetText(), nil
-}
-
-// withMargin returns img on a white canvas with a margin of m pixels.
-func withMargin(img image.Image, m int) image.Image {
-	b := img.Bounds()
-	out := image.NewGray(image.Rect(0, 0, b.Dx()+2*m, b.Dy()+2*m))
-	for i := range out.Pix {
-		out.Pix[i] = 0xff
-	}
-	draw.Draw(out, image.Rect(m, m, m+b.Dx(), m+b.Dy()), img, b.Min, draw.Src)
-	return out
-}
+// decodeQR reads the text of the QR code in a PNG.
+func decodeQR(png []byte) (string, error) { return qrscan.Decode(png) }
 
 func stepExpirationCheck(v *dgcVector) error {
 	at, err := v.clock()

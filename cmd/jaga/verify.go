@@ -7,10 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	"image/draw"
-	_ "image/jpeg" // QR codes photographed
-	_ "image/png"  // QR codes rendered
 	"io"
 	"log/slog"
 	"os"
@@ -18,10 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-
 	"github.com/jaga-health/jaga"
+	"github.com/jaga-health/jaga/qrscan"
 	"github.com/jaga-health/jaga/trustlist"
 )
 
@@ -299,55 +293,8 @@ func isImage(data []byte) bool {
 	return bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")) || bytes.HasPrefix(data, []byte{0xff, 0xd8, 0xff})
 }
 
-// decodeQR reads the text of the QR code in a PNG or JPEG image. A
-// photograph is searched as it is; a code with too little quiet zone gets
-// a white margin; a rendered, upright code is read as a pure barcode.
-func decodeQR(data []byte) (string, error) {
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return "", errors.New("the image cannot be decoded")
-	}
-	for _, try := range []struct {
-		margin int
-		pure   bool
-	}{{0, false}, {32, false}, {8, true}} {
-		src := img
-		if try.margin > 0 {
-			src = withMargin(img, try.margin)
-		}
-		if text, err := readQR(src, try.pure); err == nil {
-			return text, nil
-		}
-	}
-	return "", errors.New("no QR code found in the image")
-}
-
-func readQR(img image.Image, pure bool) (string, error) {
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", err
-	}
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	if pure {
-		hints[gozxing.DecodeHintType_PURE_BARCODE] = true
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
-		return "", err
-	}
-	return res.GetText(), nil
-}
-
-// withMargin returns img on a white canvas with a margin of m pixels.
-func withMargin(img image.Image, m int) image.Image {
-	b := img.Bounds()
-	out := image.NewGray(image.Rect(0, 0, b.Dx()+2*m, b.Dy()+2*m))
-	for i := range out.Pix {
-		out.Pix[i] = 0xff
-	}
-	draw.Draw(out, image.Rect(m, m, m+b.Dx(), m+b.Dy()), img, b.Min, draw.Src)
-	return out
-}
+// decodeQR reads the text of the QR code in a PNG or JPEG image.
+func decodeQR(data []byte) (string, error) { return qrscan.Decode(data) }
 
 // printResult writes the result for a person: VALID and what a verifier
 // needs, or NOT VALID with the reason and the step.
