@@ -17,6 +17,7 @@ import (
 	"github.com/jaga-health/jaga"
 	"github.com/jaga-health/jaga/dosecsv"
 	"github.com/jaga-health/jaga/fhir"
+	"github.com/jaga-health/jaga/notify"
 	"github.com/jaga-health/jaga/poster"
 	"github.com/jaga-health/jaga/sqlstore"
 	"github.com/jaga-health/jaga/web"
@@ -129,6 +130,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	})
 	go refreshTrust(jobsCtx)
+	startDelivery(jobsCtx, c, db, logger)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -203,4 +205,41 @@ func every(ctx context.Context, logger *slog.Logger, name string, interval time.
 			logger.Error(name, "err", err.Error())
 		}
 	}
+}
+
+// startDelivery starts the job that sends the outbox's messages with the
+// configured senders. In demo mode nothing is sent: the codes stay on the
+// dev outbox page. Outside it, a channel without a sender is warned about
+// once, since its codes cannot reach anyone.
+func startDelivery(ctx context.Context, c config, db *sqlstore.DB, logger *slog.Logger) {
+	senders := c.senders()
+	if c.Demo {
+		if len(senders) > 0 {
+			logger.Warn("demo mode: the outbox is not delivered; the SMTP and SMS settings are ignored")
+		}
+		return
+	}
+	if senders[jaga.ContactEmail] == nil {
+		logger.Warn("no SMTP server configured (JAGA_SMTP_HOST): codes for email addresses cannot be delivered")
+	}
+	if senders[jaga.ContactPhone] == nil {
+		logger.Warn("no SMS gateway configured (JAGA_SMS_URL): codes for phone numbers cannot be delivered")
+	}
+	if len(senders) == 0 {
+		return
+	}
+	d := &notify.Deliverer{Queue: sqlstore.NewOutboxService(db), Senders: senders, Batch: 50, Logger: logger}
+	logger.Info("outbox delivery", "channels", d.Channels(), "every", c.OutboxEvery.String())
+	go every(ctx, logger, "outbox delivery", c.OutboxEvery, true, func(ctx context.Context) error {
+		for {
+			r, err := d.Deliver(ctx)
+			if r.Sent+r.Failed > 0 {
+				logger.Info("outbox delivered", "sent", r.Sent, "failed", r.Failed)
+			}
+			// A full batch may mean more are waiting.
+			if err != nil || r.Sent+r.Failed < d.Batch {
+				return err
+			}
+		}
+	})
 }
