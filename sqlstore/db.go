@@ -45,11 +45,12 @@ type DB struct {
 	dialect string
 	path    string // the SQLite file
 
-	Now       func() time.Time    // if nil, time.Now
-	Gate      jaga.Gate           // decides every access to someone else's data; required
-	Passwords jaga.PasswordHasher // required for staff sign-in
-	TOTP      jaga.TOTP           // required for staff sign-in
-	Logger    *slog.Logger        // if nil, slog.Default
+	Now       func() time.Time       // if nil, time.Now
+	Gate      jaga.Gate              // decides every access to someone else's data; required
+	Signer    jaga.CertificateSigner // issues a certificate on each dose or correction; if nil, none is issued
+	Passwords jaga.PasswordHasher    // required for staff sign-in
+	TOTP      jaga.TOTP              // required for staff sign-in
+	Logger    *slog.Logger           // if nil, slog.Default
 
 	TokenKey  []byte        // authenticates premises QR codes; required for check-in
 	Retention time.Duration // check-ins older than this are purged; if 0, jaga.DefaultRetention

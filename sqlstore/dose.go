@@ -293,8 +293,8 @@ func (tx *Tx) personDoses(ctx context.Context, personID string) ([]*jaga.Dose, e
 	return out, rows.Err()
 }
 
-// writeDoses inserts the planned new doses and refreshes the door status
-// of everyone who has one, in tx.
+// writeDoses inserts the planned new doses, refreshes the door status of
+// everyone who has one and issues their certificates, in tx.
 func (tx *Tx) writeDoses(ctx context.Context, planned []*plannedDose, actorID, importID string) (int, error) {
 	created := 0
 	var people []string
@@ -324,6 +324,12 @@ func (tx *Tx) writeDoses(ctx context.Context, planned []*plannedDose, actorID, i
 	}
 	for _, id := range people {
 		if err := tx.RefreshDoorStatus(ctx, id); err != nil {
+			return 0, err
+		}
+		// The dose reaches the person's certificate in the same
+		// transaction. Without a loaded key the dose still counts; the
+		// person's refresh issues the certificate later.
+		if _, _, err := tx.issueCertificate(ctx, id, jaga.ReasonNewDose, false, false); err != nil && jaga.ErrorCode(err) != jaga.EUNAVAILABLE {
 			return 0, err
 		}
 	}
