@@ -15,10 +15,11 @@ const (
 	OrgVaccinationCentre = "vaccination_centre"
 	OrgPremisesOwner     = "premises_owner"
 	OrgAuthority         = "authority"
+	OrgLaboratory        = "laboratory" // sends confirmed cases from its own system
 )
 
 // OrgKinds lists every organisation kind.
-var OrgKinds = []string{OrgMinistry, OrgContractor, OrgAirline, OrgVaccinationCentre, OrgPremisesOwner, OrgAuthority}
+var OrgKinds = []string{OrgMinistry, OrgContractor, OrgAirline, OrgVaccinationCentre, OrgPremisesOwner, OrgAuthority, OrgLaboratory}
 
 // Staff roles.
 const (
@@ -144,10 +145,11 @@ type APIClient struct {
 const (
 	ScopePersonsRead = "persons:read"
 	ScopeAccessRead  = "access:read"
+	ScopeCasesWrite  = "cases:write" // a laboratory's feed of confirmed cases
 )
 
 // Scopes lists every API client scope.
-var Scopes = []string{ScopePersonsRead, ScopeAccessRead}
+var Scopes = []string{ScopePersonsRead, ScopeAccessRead, ScopeCasesWrite}
 
 // PasswordHasher hashes and checks staff passwords.
 type PasswordHasher interface {

@@ -70,6 +70,16 @@ func (r *RevocationList) AddUCI(country, ci string) {
 	}
 }
 
+// Merge adds every hash of o.
+func (r *RevocationList) Merge(o *RevocationList) {
+	if o == nil {
+		return
+	}
+	for h := range o.set {
+		r.set[h] = struct{}{}
+	}
+}
+
 // Len returns the number of hashes in the list.
 func (r *RevocationList) Len() int {
 	if r == nil {

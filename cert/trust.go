@@ -123,6 +123,9 @@ func (t *TrustList) Keys() []TrustedKey {
 	return out
 }
 
+// Has reports whether the list holds a key with kid.
+func (t *TrustList) Has(kid []byte) bool { return t != nil && len(t.lookup(kid)) > 0 }
+
 // lookup returns the keys with the given kid.
 func (t *TrustList) lookup(kid []byte) []*TrustedKey {
 	if t == nil {

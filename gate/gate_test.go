@@ -97,7 +97,8 @@ var (
 	centreContract      = contract("C-centre", jaga.OrgVaccinationCentre, func(c *jaga.Contract) {
 		c.Purposes, c.Categories = []string{jaga.PurposeVaccinationRecord}, identityVaccination
 	})
-	everything = jaga.Categories
+	identityHealth = []string{jaga.CategoryIdentity, jaga.CategoryHealth}
+	everything     = jaga.Categories
 )
 
 var (
@@ -112,6 +113,7 @@ var (
 	airlineAgent    = staff(jaga.OrgAirline, jaga.RoleAirlineAgent)
 	liaison         = staff(jaga.OrgAuthority, jaga.RoleAuthorityLiaison)
 	airlineClient   = apiClient(jaga.OrgAirline, jaga.ScopePersonsRead)
+	labClient       = apiClient(jaga.OrgLaboratory, jaga.ScopeCasesWrite)
 	vaccinator      = staff(jaga.OrgVaccinationCentre, jaga.RoleVaccinator)
 )
 
@@ -120,6 +122,9 @@ var (
 	contractorContract = contract("C-contractor", jaga.OrgContractor)
 	airlineContract    = contract("C-airline", jaga.OrgAirline)
 	authorityContract  = contract("C-authority", jaga.OrgAuthority)
+	labContract        = contract("C-lab", jaga.OrgLaboratory, func(c *jaga.Contract) {
+		c.Purposes, c.Categories = []string{jaga.PurposeContactTracing}, identityHealth
+	})
 )
 
 type want struct {
@@ -187,10 +192,17 @@ func cases() []gateCase {
 			request(ministrySuper, unmask, ticket, vaccineSupport), allowed("ministry-support", false)},
 		{"ministry support agent reads every permitted category",
 			request(ministryAgent, read, ticket, []string{"identity", "contact", "vaccination", "support"}), allowed("ministry-support", false)},
-		{"ministry support agent cannot read health",
-			request(ministryAgent, read, ticket, []string{jaga.CategoryIdentity, jaga.CategoryHealth}), denied("default-deny")},
-		{"ministry support agent cannot read travel",
-			request(ministryAgent, read, ticket, []string{jaga.CategoryTravel}), denied("default-deny")},
+		{"ministry support agent reads health for a risk status dispute",
+			request(ministryAgent, read, ticket, []string{jaga.CategoryIdentity, jaga.CategoryHealth, jaga.CategorySupport}), allowed("ministry-support", false)},
+		{"ministry support agent reads travel for an overseas certificate",
+			request(ministryAgent, read, ticket, []string{jaga.CategoryIdentity, jaga.CategoryVaccination, jaga.CategoryTravel, jaga.CategorySupport}),
+			allowed("ministry-support", false)},
+		{"ministry supervisor unmasks health",
+			request(ministrySuper, unmask, ticket, []string{jaga.CategoryHealth}), allowed("ministry-support", false)},
+		{"ministry support agent cannot read check-ins",
+			request(ministryAgent, read, ticket, []string{jaga.CategoryIdentity, jaga.CategoryCheckin}), denied("default-deny")},
+		{"ministry support agent cannot read every category",
+			request(ministryAgent, read, ticket, everything), denied("default-deny")},
 		{"ministry support agent cannot update",
 			request(ministryAgent, update, ticket, identity), denied("default-deny")},
 		{"ministry support agent without reference",
@@ -292,6 +304,34 @@ func cases() []gateCase {
 			request(liaison, read, airlineQ, travel, withContracts(authorityContract)),
 			denied("default-deny").under("C-authority")},
 
+		// authority-support
+		{"authority liaison reads an escalated ticket masked under contract",
+			request(liaison, read, ticket, []string{jaga.CategoryIdentity, jaga.CategoryTravel, jaga.CategorySupport}, withContracts(authorityContract)),
+			allowed("authority-support", true).under("C-authority").
+				because("an authority liaison may read identity, travel and support masked for SUPPORT_TICKET under a contract")},
+		{"authority liaison may not unmask a ticket",
+			request(liaison, unmask, ticket, identity, withContracts(authorityContract)),
+			denied("default-deny").under("C-authority")},
+		{"authority liaison may not update for a ticket",
+			request(liaison, update, ticket, identity, withContracts(authorityContract)),
+			denied("default-deny").under("C-authority")},
+		{"authority liaison reads a ticket without reference",
+			request(liaison, read, ticket, identity, withContracts(authorityContract), withReference("")),
+			denied("default-deny").under("C-authority")},
+		{"authority liaison reads a ticket without case relationship",
+			request(liaison, read, ticket, identity, withContracts(authorityContract), noRelationship),
+			denied("default-deny").under("C-authority")},
+		{"authority liaison reads a ticket without contract",
+			request(liaison, read, ticket, identity), denied("contract-required")},
+		{"authority liaison under a contract without the support purpose",
+			request(liaison, read, ticket, identity, withContracts(contract("C-authority", jaga.OrgAuthority, func(c *jaga.Contract) {
+				c.Purposes = []string{jaga.PurposeTravelVerification}
+			}))),
+			denied("contract-required")},
+		{"authority staff of another role read a ticket",
+			request(staff(jaga.OrgAuthority, jaga.RoleSupportAgent), read, ticket, identity, withContracts(authorityContract)),
+			denied("default-deny").under("C-authority")},
+
 		// Roles no permit names.
 		{"vaccinator under contract",
 			request(staff(jaga.OrgVaccinationCentre, jaga.RoleVaccinator), read, ticket, identity,
@@ -376,6 +416,48 @@ func cases() []gateCase {
 		{"unknown person for a vaccinator without contract",
 			request(vaccinator, update, jaga.PurposeVaccinationRecord, identityVaccination, unknownPerson),
 			denied("contract-required")},
+
+		// laboratory-case-feed
+		{"laboratory feed records a case under contract",
+			request(labClient, update, tracingP, identityHealth, withContracts(labContract)),
+			allowed("laboratory-case-feed", true).under("C-lab").
+				because("a laboratory's API client may update identity and health for CONTACT_TRACING under a contract")},
+		{"laboratory feed records health alone",
+			request(labClient, update, tracingP, []string{jaga.CategoryHealth}, withContracts(labContract)),
+			allowed("laboratory-case-feed", true).under("C-lab")},
+		{"laboratory feed without a contract",
+			request(labClient, update, tracingP, identityHealth), denied("contract-required")},
+		{"laboratory feed under a contract without contact tracing",
+			request(labClient, update, tracingP, identityHealth, withContracts(contract("C-lab", jaga.OrgLaboratory, func(c *jaga.Contract) {
+				c.Purposes = []string{jaga.PurposeSupportTicket}
+			}))),
+			denied("contract-required")},
+		{"laboratory feed without cases:write",
+			request(apiClient(jaga.OrgLaboratory, jaga.ScopePersonsRead), update, tracingP, identityHealth, withContracts(labContract)),
+			denied("default-deny").under("C-lab")},
+		{"laboratory feed may not read",
+			request(labClient, read, tracingP, identityHealth, withContracts(labContract)),
+			denied("default-deny").under("C-lab")},
+		{"laboratory feed may not touch contact details",
+			request(labClient, update, tracingP, []string{jaga.CategoryIdentity, jaga.CategoryContact, jaga.CategoryHealth},
+				withContracts(contract("C-lab", jaga.OrgLaboratory))),
+			denied("default-deny").under("C-lab")},
+		{"laboratory feed for another purpose",
+			request(labClient, update, ticket, identityHealth, withContracts(contract("C-lab", jaga.OrgLaboratory))),
+			denied("default-deny").under("C-lab")},
+		{"laboratory feed without the lab report",
+			request(labClient, update, tracingP, identityHealth, withContracts(labContract), withReference("")),
+			denied("default-deny").under("C-lab")},
+		{"laboratory staff are not its feed",
+			request(func() jaga.Actor {
+				a := staff(jaga.OrgLaboratory, jaga.RoleAdmin)
+				a.Scopes = []string{jaga.ScopeCasesWrite}
+				return a
+			}(), update, tracingP, identityHealth, withContracts(labContract)),
+			denied("default-deny").under("C-lab")},
+		{"airline API client with cases:write",
+			request(apiClient(jaga.OrgAirline, jaga.ScopeCasesWrite), update, tracingP, identityHealth, withContracts(airlineContract)),
+			denied("default-deny").under("C-airline")},
 
 		// actor-kind
 		{"citizen is denied",
@@ -547,7 +629,7 @@ func TestEveryPolicyTested(t *testing.T) {
 	if !tested[PolicyDefaultDeny] {
 		t.Error("default deny is not tested")
 	}
-	if len(g.forbids) != 5 || len(g.permits) != 9 {
+	if len(g.forbids) != 5 || len(g.permits) != 11 {
 		t.Errorf("%d forbids and %d permits; update the tests", len(g.forbids), len(g.permits))
 	}
 }

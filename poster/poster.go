@@ -1,5 +1,6 @@
-// Package poster renders a premises' printable check-in poster: an A4 PDF
-// and a PNG with its QR code, short code and name.
+// Package poster renders jaga's printable documents: a premises' check-in
+// poster (an A4 PDF and a PNG with its QR code, short code and name) and a
+// vaccination certificate (an A4 PDF with its QR code, certificate.go).
 //
 // Both outputs come from one layout (layout.go) drawn on a canvas: the PDF
 // canvas draws vectors with the PDF core fonts Helvetica and Courier, the PNG

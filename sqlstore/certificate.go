@@ -39,7 +39,8 @@ func scanCertificate(r rowScanner) (*jaga.Certificate, error) {
 
 // currentCertificate returns the person's valid certificate, or nil.
 func (tx *Tx) currentCertificate(ctx context.Context, personID string) (*jaga.Certificate, error) {
-	c, err := scanCertificate(tx.QueryRowContext(ctx, certificateSelect+` WHERE c.person_id = $1 AND c.status = 'valid'`, personID))
+	row, _ := tx.queryRowHot(ctx, certificateSelect+` WHERE c.person_id = $1 AND c.status = 'valid'`, personID)
+	c, err := scanCertificate(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
@@ -52,8 +53,8 @@ func (tx *Tx) currentCertificate(ctx context.Context, personID string) (*jaga.Ce
 // now, or nil if the registry holds no dose of theirs.
 func (tx *Tx) certificateContent(ctx context.Context, personID string) (*jaga.CertificateContent, int, error) {
 	var c jaga.CertificateContent
-	if err := tx.QueryRowContext(ctx, `SELECT full_name, date_of_birth FROM people WHERE id = $1`, personID).
-		Scan(&c.FullName, &c.DateOfBirth); err != nil {
+	row, _ := tx.queryRowHot(ctx, `SELECT full_name, date_of_birth FROM people WHERE id = $1`, personID)
+	if err := row.Scan(&c.FullName, &c.DateOfBirth); err != nil {
 		return nil, 0, fmt.Errorf("certificate content: %w", err)
 	}
 	doses, err := tx.personDoses(ctx, personID)
@@ -100,16 +101,16 @@ func (tx *Tx) issueCertificate(ctx context.Context, personID, reason string, for
 	if current != nil {
 		c.Replaces = current.ID
 		if revoke {
-			_, err = tx.ExecContext(ctx, `UPDATE certificates SET status = 'revoked', revoked_at = $1, revoke_reason = $2 WHERE id = $3`,
+			_, err = tx.execHot(ctx, `UPDATE certificates SET status = 'revoked', revoked_at = $1, revoke_reason = $2 WHERE id = $3`,
 				tx.now, reason, current.ID)
 		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE certificates SET status = 'superseded' WHERE id = $1`, current.ID)
+			_, err = tx.execHot(ctx, `UPDATE certificates SET status = 'superseded' WHERE id = $1`, current.ID)
 		}
 		if err != nil {
 			return nil, false, fmt.Errorf("replace certificate: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `
+	if _, err := tx.execHot(ctx, `
 		INSERT INTO certificates (id, person_id, dose_id, payload, kid, country, status, issue_reason, content_hash,
 			replaces, issued_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,

@@ -651,15 +651,17 @@ func (s *CheckInService) dropOldPartitions(ctx context.Context, cutoff time.Time
 }
 
 // RefreshDoorStatus recomputes a person's current risk and vaccination
-// status from risk_statuses and doses, in tx. Whoever writes those tables
-// calls it in the same transaction.
+// status from risk_statuses and doses, in tx. The risk shown is the status
+// in force of highest precedence (the latest start breaks a tie), so the
+// door, the app and the desk show one and the same. Whoever writes those
+// tables calls it in the same transaction.
 func (tx *Tx) RefreshDoorStatus(ctx context.Context, personID string) error {
 	risk, until := jaga.RiskLow, sql.NullTime{}
 	var status string
 	var ends time.Time
 	err := tx.QueryRowContext(ctx, `
 		SELECT status, ends_at FROM risk_statuses WHERE person_id = $1 AND starts_at <= $2 AND ends_at > $2
-		ORDER BY starts_at DESC LIMIT 1`, personID, tx.now).Scan(&status, &ends)
+		ORDER BY precedence DESC, starts_at DESC LIMIT 1`, personID, tx.now).Scan(&status, &ends)
 	switch {
 	case err == nil:
 		risk, until = status, sql.NullTime{Time: ends.UTC(), Valid: true}

@@ -54,6 +54,9 @@ type DB struct {
 
 	TokenKey  []byte        // authenticates premises QR codes; required for check-in
 	Retention time.Duration // check-ins older than this are purged; if 0, jaga.DefaultRetention
+	// AttachmentKey (32 bytes) seals desk attachments with AES-256-GCM; it
+	// is kept outside the database. If nil, attachments answer EUNAVAILABLE.
+	AttachmentKey []byte
 
 	dummyOnce sync.Once // guards dummyHash
 	dummyHash string
@@ -131,6 +134,14 @@ func (tx *Tx) queryRowHot(ctx context.Context, query string, args ...any) (*sql.
 		return s.QueryRowContext(ctx, args...), nil
 	}
 	return tx.QueryRowContext(ctx, query, args...), nil
+}
+
+// queryHot runs a query in tx, prepared where it can be.
+func (tx *Tx) queryHot(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := tx.txStmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
 }
 
 // execHot runs a statement in tx, prepared where it can be.
@@ -483,6 +494,9 @@ func (db *DB) PurgeExpired(ctx context.Context) (int64, error) {
 		{`DELETE FROM challenges WHERE created_at < $1`, now.Add(-challengeRetention)},
 		{`DELETE FROM sessions WHERE expires_at < $1`, now},
 		{`DELETE FROM outbox WHERE created_at < $1`, now.Add(-outboxRetention)},
+		{`DELETE FROM ticket_attachments WHERE expires_at < $1`, now},
+		{`DELETE FROM boarding_consents WHERE expires_at < $1`, now.Add(-24 * time.Hour)},
+		{`DELETE FROM desk_fix_attempts WHERE ticket_id IS NULL AND created_at < $1`, now.Add(-jaga.FixAttemptWindow)},
 	} {
 		res, err := db.db.ExecContext(ctx, q.sql, q.arg)
 		if err != nil {

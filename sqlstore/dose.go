@@ -277,7 +277,7 @@ func scanDose(r rowScanner) (*jaga.Dose, error) {
 
 // personDoses returns a person's stored doses.
 func (tx *Tx) personDoses(ctx context.Context, personID string) ([]*jaga.Dose, error) {
-	rows, err := tx.QueryContext(ctx, doseSelect+` WHERE d.person_id = $1`, personID)
+	rows, err := tx.queryHot(ctx, doseSelect+` WHERE d.person_id = $1`, personID)
 	if err != nil {
 		return nil, fmt.Errorf("stored doses: %w", err)
 	}

@@ -138,9 +138,9 @@ func (s *PersonService) UpdateProfile(ctx context.Context, id string, prof jaga.
 	p.UpdatedAt = tx.now
 	if _, err := tx.ExecContext(ctx, `
 		UPDATE people SET full_name = $1, id_type = $2, id_number = $3, date_of_birth = $4, nationality = $5,
-			address = $6, language = $7, updated_at = $8
+			address = $6, language = $7, updated_at = $8, address_key = $10
 		WHERE id = $9`,
-		p.FullName, p.IDType, p.IDNumber, p.DateOfBirth, p.Nationality, p.Address, p.Language, p.UpdatedAt, p.ID); err != nil {
+		p.FullName, p.IDType, p.IDNumber, p.DateOfBirth, p.Nationality, p.Address, p.Language, p.UpdatedAt, p.ID, jaga.AddressKey(p.Address)); err != nil {
 		return nil, fmt.Errorf("update profile: %w", err)
 	}
 	return p, tx.Commit()
@@ -199,10 +199,10 @@ func (tx *Tx) insertPerson(ctx context.Context, p *jaga.Person) error {
 	}
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO people (id, guardian_id, phone, email, full_name, id_type, id_number, date_of_birth,
-			nationality, address, language, pseudonym, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			nationality, address, language, pseudonym, created_at, updated_at, address_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		p.ID, nullString(p.GuardianID), nullString(p.Phone), nullString(p.Email), p.FullName, p.IDType, p.IDNumber,
-		p.DateOfBirth, p.Nationality, p.Address, p.Language, randomHex(16), p.CreatedAt, p.UpdatedAt); err != nil {
+		p.DateOfBirth, p.Nationality, p.Address, p.Language, randomHex(16), p.CreatedAt, p.UpdatedAt, jaga.AddressKey(p.Address)); err != nil {
 		if isUniqueViolation(err) {
 			return jaga.Errorf(jaga.ECONFLICT, "That phone number or email is already in use.")
 		}

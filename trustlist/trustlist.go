@@ -176,8 +176,24 @@ func (l *Loader) client() *http.Client {
 // all; what the other sources hold is returned with it, and such a source
 // makes the status stale.
 func (l *Loader) Load(ctx context.Context) (*cert.TrustList, *cert.JWKS, Status, error) {
+	m, st, err := l.LoadAll(ctx)
+	return m.Trust, m.JWKS, st, err
+}
+
+// Material is what a Loader loads: EU DCC document signers, SMART Health
+// Card issuers' keys and the revoked certificates of signed revocation
+// lists.
+type Material struct {
+	Trust   *cert.TrustList
+	JWKS    *cert.JWKS
+	Revoked *cert.RevocationList
+}
+
+// LoadAll is Load with the revocation lists among the sources as well.
+func (l *Loader) LoadAll(ctx context.Context) (Material, Status, error) {
 	now := l.now()
 	trust, jwks := cert.NewTrustList(), cert.NewJWKS()
+	m := Material{Trust: trust, JWKS: jwks, Revoked: cert.NewRevocationList()}
 	st := Status{Sources: make([]SourceStatus, 0, len(l.Sources))}
 	var errs []error
 	for _, src := range l.Sources {
@@ -192,7 +208,7 @@ func (l *Loader) Load(ctx context.Context) (*cert.TrustList, *cert.JWKS, Status,
 			continue
 		}
 		ss.FetchedAt, ss.FromCache = e.FetchedAt, !fresh
-		if err := add(trust, jwks, src, e.Data, l.TrustKey); err != nil {
+		if err := add(m, src, e.Data, l.TrustKey); err != nil {
 			// The copy was checked when it was taken; this is a fault.
 			ss.FetchedAt, ss.Error = time.Time{}, describe(err)
 			errs = append(errs, &SourceError{Source: ss.Source, Err: err})
@@ -204,7 +220,7 @@ func (l *Loader) Load(ctx context.Context) (*cert.TrustList, *cert.JWKS, Status,
 		st.Stale = st.Stale || stale
 		st.Age = max(st.Age, age)
 	}
-	return trust, jwks, st, errors.Join(errs...)
+	return m, st, errors.Join(errs...)
 }
 
 // SourceError is the error of a source that has no usable copy.
@@ -327,6 +343,10 @@ func readCapped(r io.Reader) ([]byte, error) {
 // certificates. Unsigned material must not come over plain HTTP from
 // anywhere but this machine.
 func check(src Source, data []byte, key *ecdsa.PublicKey) error {
+	if src.Issuer == "" && cert.IsSignedRevocationList(data) {
+		_, _, err := cert.ParseSignedRevocationList(bytes.TrimSpace(data), key)
+		return err
+	}
 	if src.Issuer == "" && isSignedList(data) {
 		_, err := cert.ParseSignedTrustList(bytes.TrimSpace(data), key)
 		return err
@@ -342,11 +362,20 @@ func check(src Source, data []byte, key *ecdsa.PublicKey) error {
 	return err
 }
 
-// add adds the material of src in data to trust or jwks.
-func add(trust *cert.TrustList, jwks *cert.JWKS, src Source, data []byte, key *ecdsa.PublicKey) error {
+// add adds the material of src in data to m.
+func add(m Material, src Source, data []byte, key *ecdsa.PublicKey) error {
 	if src.Issuer != "" {
-		return jwks.Add(src.Issuer, data)
+		return m.JWKS.Add(src.Issuer, data)
 	}
+	if cert.IsSignedRevocationList(data) {
+		rl, _, err := cert.ParseSignedRevocationList(bytes.TrimSpace(data), key)
+		if err != nil {
+			return err
+		}
+		m.Revoked.Merge(rl)
+		return nil
+	}
+	trust := m.Trust
 	t, err := cert.LoadTrustList(data, key)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package trustlist
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -22,10 +23,38 @@ import (
 type Verifier struct {
 	loader *Loader
 
-	mu     sync.RWMutex // guards the fields below
-	trust  *cert.TrustList
-	jwks   *cert.JWKS
-	status Status
+	mu      sync.RWMutex // guards the fields below
+	loaded  Material     // from the loader's sources
+	local   Material     // jaga's own keys and revocations (SetLocal)
+	trust   *cert.TrustList
+	jwks    *cert.JWKS
+	revoked *cert.RevocationList
+	status  Status
+}
+
+// SetLocal sets the verifier's own material — the document signers and
+// revoked certificates of the jaga that runs it — which needs no source
+// and is never stale. It is used with the loaded material from now on.
+func (v *Verifier) SetLocal(trust *cert.TrustList, revoked *cert.RevocationList) {
+	v.mu.Lock()
+	v.local = Material{Trust: trust, Revoked: revoked}
+	v.merge()
+	v.mu.Unlock()
+}
+
+// merge joins the loaded and the local material; v.mu is held.
+func (v *Verifier) merge() {
+	v.trust, v.jwks, v.revoked = cert.NewTrustList(), v.loaded.JWKS, cert.NewRevocationList()
+	for _, t := range []*cert.TrustList{v.loaded.Trust, v.local.Trust} {
+		if t == nil {
+			continue
+		}
+		for _, k := range t.Keys() {
+			_ = v.trust.Add(k) // checked when it was first added
+		}
+	}
+	v.revoked.Merge(v.loaded.Revoked)
+	v.revoked.Merge(v.local.Revoked)
 }
 
 // NewVerifier returns a verifier of the material l loads.
@@ -36,9 +65,10 @@ func NewVerifier(l *Loader) *Verifier {
 // Refresh loads the material again and uses it from now on. The error is
 // Load's: the material of the sources that answered is used even then.
 func (v *Verifier) Refresh(ctx context.Context) (Status, error) {
-	trust, jwks, st, err := v.loader.Load(ctx)
+	m, st, err := v.loader.LoadAll(ctx)
 	v.mu.Lock()
-	v.trust, v.jwks, v.status = trust, jwks, st
+	v.loaded, v.status = m, st
+	v.merge()
 	v.mu.Unlock()
 	return st, err
 }
@@ -108,12 +138,16 @@ func (v *Verifier) Status() Status {
 // Verify implements jaga.CertificateVerifier.
 func (v *Verifier) Verify(ctx context.Context, payload string, at time.Time) (*jaga.VerifyResult, error) {
 	v.mu.RLock()
-	trust, jwks, st := v.trust, v.jwks, v.status
+	trust, jwks, revoked, st := v.trust, v.jwks, v.revoked, v.status
+	local := v.local.Trust
 	v.mu.RUnlock()
-	r := cert.Verify(payload, cert.VerifyOptions{Trust: trust, JWKS: jwks, At: at})
+	r := cert.Verify(payload, cert.VerifyOptions{Trust: trust, JWKS: jwks, Revoked: revoked, At: at})
 	res := Result(r)
 	if res.Problem == jaga.VerifyMalformed {
 		return res, nil // unreadable, whatever the trust list says
+	}
+	if kid, err := base64.StdEncoding.DecodeString(r.KID); err == nil && r.Kind == cert.KindEUDCC && local.Has(kid) {
+		return res, nil // signed by this jaga's own key, which is never stale
 	}
 	stale, age, oldest := st.staleness(r.Kind == cert.KindSHC, v.loader.now(), v.loader.grace())
 	if !stale {

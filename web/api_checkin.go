@@ -32,7 +32,7 @@ func (s *Server) checkInResponse(res *jaga.CheckInResult) checkInResponse {
 	out.Door = make([]doorEntry, len(res.Door))
 	for i, d := range res.Door {
 		out.Door[i] = doorEntry{DoorStatus: d,
-			RiskLabel:        s.i18n.T(d.Language, "risk."+d.Risk),
+			RiskLabel:        jaga.StatusName(d.Language, d.Risk),
 			VaccinationLabel: s.i18n.T(d.Language, "vax."+d.Vaccination)}
 	}
 	return out

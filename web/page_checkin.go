@@ -213,7 +213,7 @@ func (s *Server) doorPage(lang string, res *jaga.CheckInResult, at time.Time) do
 		c := doorCard{
 			VisitID:   vi.ID,
 			Name:      ds.Name,
-			Risk:      s.i18n.word(lang, "risk.", ds.Risk),
+			Risk:      jaga.StatusName(lang, ds.Risk),
 			RiskTone:  riskTone(ds.Risk),
 			Vax:       s.i18n.word(lang, "vax.", ds.Vaccination),
 			VaxTone:   vaxTone(ds.Vaccination),

@@ -483,8 +483,13 @@ func TestCheckInMessages(t *testing.T) {
 	for typ := range jaga.PremisesTypes {
 		ids = append(ids, "premisestype."+typ)
 	}
-	for _, r := range []string{jaga.RiskLow, jaga.RiskRecovered, jaga.RiskCasual, jaga.RiskClose, jaga.RiskSurveillance, jaga.RiskConfirmed} {
-		ids = append(ids, "risk."+r)
+	// Status names come from the domain, the one place they are worded.
+	for _, r := range jaga.RiskStatuses {
+		for _, l := range jaga.Languages {
+			if jaga.StatusName(l, r) == r {
+				t.Errorf("status %q has no name in %s", r, l)
+			}
+		}
 	}
 	for _, v := range []string{jaga.VaxNotRecorded, jaga.VaxPartial, jaga.VaxComplete, jaga.VaxBooster} {
 		ids = append(ids, "vax."+v)

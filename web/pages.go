@@ -31,7 +31,8 @@ var staticFS embed.FS
 // "title" and "content", which layout.html places.
 var pageNames = []string{
 	"home", "signin", "verify", "me", "accesses", "organisations", "staff_signin", "staff", "outbox", "error",
-	"checkin", "checkin_done", "checkin_visits", "premises", "verify_cert",
+	"checkin", "checkin_done", "checkin_visits", "premises", "verify_cert", "certificates", "risk",
+	"help", "help_fix", "tickets", "ticket_new", "ticket", "desk_queue", "desk_ticket",
 }
 
 // pages holds every page parsed once per language, with "t" bound to it.

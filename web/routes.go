@@ -70,6 +70,61 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/doses/imports", s.api(s.doseImportCreate))
 	mux.Handle("GET /api/v1/me/doses", s.api(s.doseList))
 
+	// API: the citizen's and their dependants' vaccination certificates.
+	mux.Handle("GET /api/v1/me/certificates", s.api(s.certificateList))
+	mux.Handle("POST /api/v1/me/certificates/refresh", s.api(s.certificateRefresh))
+	mux.Handle("GET /api/v1/me/certificates/{id}", s.api(s.certificateShow))
+	mux.Handle("GET /api/v1/me/certificates/{id}/qr.png", s.api(s.certificateQR))
+	mux.Handle("GET /api/v1/me/certificates/{id}/certificate.pdf", s.api(s.certificatePDF))
+
+	// API: corrections of records, by one health officer and approved by
+	// another; the trust material verifiers need, public.
+	mux.Handle("POST /api/v1/corrections", s.api(s.correctionCreate))
+	mux.Handle("GET /api/v1/corrections", s.api(s.correctionList))
+	mux.Handle("GET /api/v1/corrections/{id}", s.api(s.correctionShow))
+	mux.Handle("POST /api/v1/corrections/{id}/approve", s.api(s.correctionApprove))
+	mux.Handle("POST /api/v1/corrections/{id}/reject", s.api(s.correctionReject))
+	mux.Handle("GET /api/v1/trust-list", s.api(s.trustListShow))
+	mux.Handle("GET /api/v1/revocation-list", s.api(s.revocationListShow))
+	mux.Handle("GET /api/v1/trust-list/key", s.api(s.trustKeyShow))
+
+	// API: the support desk: citizens' tickets, and agents' queues.
+	mux.Handle("GET /api/v1/me/tickets", s.api(s.ticketList))
+	mux.Handle("POST /api/v1/me/tickets", s.api(s.ticketCreate))
+	mux.Handle("GET /api/v1/me/tickets/{id}", s.api(s.ticketShow))
+	mux.Handle("POST /api/v1/me/tickets/{id}/replies", s.api(s.ticketReply))
+	mux.Handle("POST /api/v1/me/tickets/{id}/rating", s.api(s.ticketRate))
+	mux.Handle("POST /api/v1/me/tickets/{id}/close", s.api(s.ticketClose))
+	mux.Handle("POST /api/v1/me/tickets/{id}/attachments", s.api(s.ticketAttachmentCreate))
+	mux.Handle("GET /api/v1/me/tickets/{id}/attachments/{attachmentID}", s.api(s.ticketAttachmentShow))
+	mux.Handle("GET /api/v1/desk/tickets", s.api(s.deskQueueList))
+	mux.Handle("POST /api/v1/desk/tickets/{id}/reads", s.api(s.deskTicketRead))
+	mux.Handle("POST /api/v1/desk/tickets/{id}/posts", s.api(s.deskTicketPost))
+	mux.Handle("POST /api/v1/desk/tickets/{id}/transitions", s.api(s.deskTicketTransition))
+	mux.Handle("PUT /api/v1/desk/tickets/{id}/assignee", s.api(s.deskTicketAssign))
+	mux.Handle("POST /api/v1/desk/tickets/{id}/merge", s.api(s.deskTicketMerge))
+	mux.Handle("POST /api/v1/desk/tickets/{id}/attachments/{attachmentID}/reads", s.api(s.deskAttachmentRead))
+	mux.Handle("POST /api/v1/me/fixes", s.api(s.fixCreate))
+	mux.Handle("GET /api/v1/desk/reports", s.api(s.deskReportShow))
+	mux.Handle("GET /api/v1/desk/reports.csv", s.api(s.deskReportCSV))
+
+	// API: the airline channel: a passenger's consent code, and an
+	// airline's boarding query with it.
+	mux.Handle("POST /api/v1/me/boarding-codes", s.api(s.consentCodeCreate))
+	mux.Handle("POST /api/v1/boarding-queries", s.api(s.boardingQueryCreate))
+
+	// API: contact tracing and risk status.
+	mux.Handle("POST /api/v1/cases", s.api(s.caseCreate))
+	mux.Handle("POST /api/v1/cases/lab-feed", s.api(s.caseFeedCreate))
+	mux.Handle("POST /api/v1/cases/imports", s.api(s.caseImportCreate))
+	mux.Handle("GET /api/v1/cases/{id}/contacts", s.api(s.caseContactList))
+	mux.Handle("POST /api/v1/cases/{id}/contacts", s.api(s.caseContactCreate))
+	mux.Handle("POST /api/v1/tracing/days/{day}", s.api(s.traceDayCreate))
+	mux.Handle("GET /api/v1/me/risk", s.api(s.riskList))
+	mux.Handle("GET /api/v1/hotspots", s.api(s.areaHotspotList))
+	mux.Handle("GET /api/v1/tracing/hotspots", s.api(s.premisesHotspotList))
+	mux.Handle("POST /api/v1/tracing/hotspots/{id}/decision", s.api(s.hotspotDecisionCreate))
+
 	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	mux.Handle("/api/", s.api(s.apiNotFound))
 
@@ -97,6 +152,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /me/contact/verify", s.page(s.contactVerifyShow))
 	mux.Handle("POST /me/contact/verify", s.post(s.contactVerifySubmit))
 	mux.Handle("GET /me/accesses", s.page(s.accessesShow))
+	mux.Handle("GET /me/certificates", s.page(s.certificatesShow))
+	mux.Handle("GET /me/risk", s.page(s.riskShow))
+	mux.Handle("POST /me/certificates/refresh", s.post(s.certificateRefreshSubmit))
 
 	// Pages: check-in at a premises by its short code, the door screen,
 	// the citizen's visits and check-out.
@@ -116,6 +174,27 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /staff/premises", s.page(s.premisesPageShow))
 	mux.Handle("POST /staff/premises", s.post(s.premisesCreateSubmit))
 	mux.Handle("POST /staff/premises/{id}/rotate", s.post(s.premisesRotateSubmit))
+
+	// Pages: the citizen's help desk: self-service fixes, tickets, the
+	// airline consent code; and the agent console.
+	mux.Handle("GET /help", s.page(s.helpShow))
+	mux.Handle("POST /help/fixes", s.post(s.fixSubmit))
+	mux.Handle("POST /help/boarding-code", s.post(s.consentCodeSubmit))
+	mux.Handle("GET /help/tickets", s.page(s.ticketsShow))
+	mux.Handle("GET /help/tickets/new", s.page(s.ticketNewShow))
+	mux.Handle("POST /help/tickets", s.post(s.ticketCreateSubmit))
+	mux.Handle("GET /help/tickets/{id}", s.page(s.ticketPageShow))
+	mux.Handle("POST /help/tickets/{id}/replies", s.post(s.ticketReplySubmit))
+	mux.Handle("POST /help/tickets/{id}/attachments", s.upload(s.ticketAttachSubmit))
+	mux.Handle("POST /help/tickets/{id}/rating", s.post(s.ticketRateSubmit))
+	mux.Handle("POST /help/tickets/{id}/close", s.post(s.ticketCloseSubmit))
+	mux.Handle("GET /desk", s.page(s.deskShow))
+	mux.Handle("GET /desk/tickets/{id}", s.page(s.deskTicketShow))
+	mux.Handle("POST /desk/tickets/{id}/unmask", s.post(s.deskUnmaskSubmit))
+	mux.Handle("POST /desk/tickets/{id}/posts", s.post(s.deskPostSubmit))
+	mux.Handle("POST /desk/tickets/{id}/transitions", s.post(s.deskTransitionSubmit))
+	mux.Handle("POST /desk/tickets/{id}/assignee", s.post(s.deskAssignSubmit))
+	mux.Handle("POST /desk/tickets/{id}/merge", s.post(s.deskMergeSubmit))
 
 	// Pages: the demo outbox, only in demo mode; elsewhere it is not found.
 	if s.opts.Demo {

@@ -38,6 +38,47 @@ type Services struct {
 	// ("text/csv", "application/fhir+json"); a file of any other type is
 	// refused.
 	DoseParsers map[string]jaga.DoseParser
+	// Tracing confirms cases, traces contacts and shows risk statuses;
+	// CaseCSV and CaseFeed read a CSV file and a lab's JSON feed of cases.
+	// If Tracing is nil, the tracing routes answer unavailable.
+	Tracing  jaga.TracingService
+	CaseCSV  jaga.CaseParser
+	CaseFeed jaga.CaseParser
+	// Hotspots finds premises and area hotspots. If nil, their routes
+	// answer unavailable.
+	Hotspots jaga.HotspotService
+	// Certificates gives citizens their vaccination certificates.
+	Certificates jaga.CertificateService
+	// Corrections lets health officers correct records, with a second
+	// officer's approval.
+	Corrections jaga.CorrectionService
+	// Trust publishes jaga's signed trust list, revocation list and the
+	// key that signs both. If nil, their routes answer unavailable.
+	Trust TrustPublisher
+	// CertificatePDF renders a certificate as a printable PDF in lang, for
+	// its holder; QRCode renders text as a PNG QR code. If nil, their
+	// routes answer unavailable.
+	CertificatePDF func(d CertificateDocument) ([]byte, error)
+	QRCode         func(text string) ([]byte, error)
+	// Desk is the support desk. If nil, its routes answer unavailable.
+	Desk jaga.DeskService
+}
+
+// TrustPublisher publishes what verifiers need to check jaga's
+// certificates offline.
+type TrustPublisher interface {
+	SignedTrustList(ctx context.Context) ([]byte, error)
+	SignedRevocationList(ctx context.Context) ([]byte, error)
+	TrustListKeyPEM(ctx context.Context) ([]byte, error)
+}
+
+// CertificateDocument is what a printed certificate shows.
+type CertificateDocument struct {
+	Certificate *jaga.Certificate
+	FullName    string
+	DateOfBirth string
+	Doses       []*jaga.Dose // the holder's doses, by date
+	Language    string       // "ms" or "en"
 }
 
 // Options shape the server's behaviour.
@@ -59,6 +100,8 @@ type Server struct {
 	metrics *metrics
 	i18n    *translator
 	pages   *pages
+
+	presence deskPresence // who is on which ticket in the agent console
 }
 
 // NewServer returns the HTTP handler of jaga.

@@ -19,8 +19,11 @@ func runJaga(t *testing.T, dsn string, args ...string) (stdout, stderr string, e
 	t.Helper()
 	var out, errb syncBuffer
 	getenv := func(k string) string {
-		if k == "JAGA_DB" {
+		switch k {
+		case "JAGA_DB":
 			return dsn
+		case "JAGA_MASTER_KEY":
+			return testMasterKey(dsn)
 		}
 		return ""
 	}

@@ -42,6 +42,11 @@ type config struct {
 	SMSURL       string        // JAGA_SMS_URL: the SMS gateway's endpoint; empty: no SMS is sent
 	SMSToken     string        // JAGA_SMS_TOKEN or JAGA_SMS_TOKEN_FILE: its bearer token; secret
 	OutboxEvery  time.Duration // JAGA_OUTBOX_EVERY: how often the outbox is delivered; default 5s
+
+	// Certificates.
+	Country       string // JAGA_COUNTRY: the issuing country of certificates; default MY
+	MasterKey     string // JAGA_MASTER_KEY: seals the signing keys; secret; prefer the file
+	MasterKeyFile string // JAGA_MASTER_KEY_FILE; default: beside the SQLite file, or jaga-master.key
 }
 
 func defaultConfig() config {
@@ -56,6 +61,7 @@ func defaultConfig() config {
 		SMTPPort:        587,
 		SMTPTLS:         notify.TLSMandatory,
 		OutboxEvery:     5 * time.Second,
+		Country:         "MY",
 	}
 }
 
@@ -81,7 +87,8 @@ func (c *config) fromEnv(getenv func(string) string) error {
 	str := map[string]*string{"JAGA_DB": &c.DB, "JAGA_ADDR": &c.Addr, "JAGA_LOG_LEVEL": &c.LogLevel,
 		"JAGA_LOG_FORMAT": &c.LogFormat, "JAGA_SECURE_COOKIES": &c.SecureCookies,
 		"JAGA_SMTP_HOST": &c.SMTPHost, "JAGA_SMTP_USERNAME": &c.SMTPUsername, "JAGA_SMTP_PASSWORD": &c.SMTPPassword,
-		"JAGA_SMTP_FROM": &c.SMTPFrom, "JAGA_SMTP_TLS": &c.SMTPTLS, "JAGA_SMS_URL": &c.SMSURL, "JAGA_SMS_TOKEN": &c.SMSToken}
+		"JAGA_SMTP_FROM": &c.SMTPFrom, "JAGA_SMTP_TLS": &c.SMTPTLS, "JAGA_SMS_URL": &c.SMSURL, "JAGA_SMS_TOKEN": &c.SMSToken,
+		"JAGA_COUNTRY": &c.Country, "JAGA_MASTER_KEY": &c.MasterKey, "JAGA_MASTER_KEY_FILE": &c.MasterKeyFile}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
 			*p = v
@@ -130,6 +137,8 @@ func (c *config) flags(fs *flag.FlagSet, server bool) {
 	fs.StringVar(&c.DB, "db", c.DB, "SQLite file path or postgres:// URL (JAGA_DB)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (JAGA_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (JAGA_LOG_FORMAT)")
+	fs.StringVar(&c.Country, "country", c.Country, "the issuing country of certificates, ISO 3166-1 alpha-2 (JAGA_COUNTRY)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "file holding the master key that seals the signing keys; created on first use if unset (JAGA_MASTER_KEY_FILE)")
 	if server {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (JAGA_ADDR)")
 		fs.BoolVar(&c.Demo, "demo", c.Demo, "fill the database with demo data and show the dev outbox (JAGA_DEMO)")
@@ -184,6 +193,11 @@ func (c *config) validate(server bool) error {
 		if _, err := url.Parse(c.DB); err != nil {
 			return errors.New("db: the postgres URL cannot be parsed")
 		}
+	}
+	if cc, ok := jaga.CountryCode(c.Country); !ok || len(c.Country) != 2 {
+		return errors.New("country: want an ISO 3166-1 alpha-2 code such as MY")
+	} else {
+		c.Country = cc
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -308,6 +322,7 @@ func (c *config) print(w io.Writer) {
 	fmt.Fprintf(w, "smtp-host=%s\nsmtp-port=%d\nsmtp-username=%s\nsmtp-password=%s\nsmtp-from=%s\nsmtp-tls=%s\nsms-url=%s\nsms-token=%s\noutbox-every=%s\n",
 		c.SMTPHost, c.SMTPPort, c.SMTPUsername, redactedSecret(c.SMTPPassword), c.SMTPFrom, c.SMTPTLS,
 		redactedURL(c.SMSURL), redactedSecret(c.SMSToken), c.OutboxEvery)
+	fmt.Fprintf(w, "country=%s\nmaster-key=%s\nmaster-key-file=%s\n", c.Country, redactedSecret(c.MasterKey), c.masterKeyPath())
 }
 
 func (c *config) logger(w io.Writer) *slog.Logger {

@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 func startProcess(t *testing.T, dsn string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--log-level", "warn", "--checkpoint-every", "0")
-	cmd.Env = append(os.Environ(), "JAGA_TEST_MAIN=1")
+	cmd.Env = append(os.Environ(), "JAGA_TEST_MAIN=1", "JAGA_MASTER_KEY="+testMasterKey(dsn))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -90,6 +90,20 @@ var demoCitizens = []demoCitizen{
 		DateOfBirth: "1992-11-30", Nationality: "IN", Address: "Suite 5-2, Jalan Ampang, 50450 Kuala Lumpur", Language: "en"}, nil},
 }
 
+// demoDoses are the demo citizens' doses.
+var demoDoses = []jaga.DoseRecord{
+	{IDNumber: "900101-14-5678", DateOfBirth: "1990-01-01", Product: "EU/1/20/1528", Manufacturer: "ORG-100030215", Batch: "FE4721", DoseNumber: 1, TotalDoses: 2, GivenOn: "2021-07-03", Country: "MY"},
+	{IDNumber: "900101-14-5678", DateOfBirth: "1990-01-01", Product: "EU/1/20/1528", Manufacturer: "ORG-100030215", Batch: "FF2593", DoseNumber: 2, TotalDoses: 2, GivenOn: "2021-07-24", Country: "MY"},
+	{IDNumber: "900101-14-5678", DateOfBirth: "1990-01-01", Product: "EU/1/20/1528", Manufacturer: "ORG-100030215", Batch: "FK0108", DoseNumber: 3, TotalDoses: 2, Booster: true, GivenOn: "2022-01-15", Country: "MY"},
+	{IDNumber: "160305-10-1234", DateOfBirth: "2016-03-05", Product: "EU/1/20/1528", Manufacturer: "ORG-100030215", Batch: "FP7715", DoseNumber: 1, TotalDoses: 2, GivenOn: "2022-02-12", Country: "MY"},
+	{IDNumber: "480712-03-5011", DateOfBirth: "1948-07-12", Product: "CoronaVac", Manufacturer: "Sinovac-Biotech", Batch: "J202106041", DoseNumber: 1, TotalDoses: 2, GivenOn: "2021-06-10", Country: "MY"},
+	{IDNumber: "480712-03-5011", DateOfBirth: "1948-07-12", Product: "CoronaVac", Manufacturer: "Sinovac-Biotech", Batch: "J202106118", DoseNumber: 2, TotalDoses: 2, GivenOn: "2021-07-01", Country: "MY"},
+	{IDNumber: "880420-14-6021", DateOfBirth: "1988-04-20", Product: "EU/1/21/1529", Manufacturer: "ORG-100001699", Batch: "ABV5811", DoseNumber: 1, TotalDoses: 2, GivenOn: "2021-06-20", Country: "MY"},
+	{IDNumber: "880420-14-6021", DateOfBirth: "1988-04-20", Product: "EU/1/21/1529", Manufacturer: "ORG-100001699", Batch: "ABW0425", DoseNumber: 2, TotalDoses: 2, GivenOn: "2021-09-12", Country: "MY"},
+	{IDNumber: "950815-07-5523", DateOfBirth: "1995-08-15", Product: "EU/1/20/1507", Manufacturer: "ORG-100031184", Batch: "3002183", DoseNumber: 1, TotalDoses: 2, GivenOn: "2021-08-02", Country: "MY"},
+	{IDNumber: "950815-07-5523", DateOfBirth: "1995-08-15", Product: "EU/1/20/1507", Manufacturer: "ORG-100031184", Batch: "3002541", DoseNumber: 2, TotalDoses: 2, GivenOn: "2021-08-30", Country: "MY"},
+}
+
 // demoWorld is what the demo loader made and what sign-in needs: the staff
 // accounts with their TOTP secrets.
 type demoWorld struct {
@@ -233,6 +247,7 @@ func loadDemo(ctx context.Context, db *sqlstore.DB) (*demoWorld, error) {
 	accounts := sqlstore.NewAccountService(db)
 	people := sqlstore.NewPersonService(db)
 	var first *jaga.Person
+	citizenIDs := map[string]string{} // by contact
 	for _, dc := range demoCitizens {
 		contact, err := jaga.ParseContact(dc.contact)
 		if err != nil {
@@ -245,11 +260,25 @@ func loadDemo(ctx context.Context, db *sqlstore.DB) (*demoWorld, error) {
 		if first == nil {
 			first = p
 		}
+		citizenIDs[dc.contact] = p.ID
 		citizen := jaga.NewContextWithActor(ctx, &jaga.Actor{Kind: jaga.ActorCitizen, ID: p.ID})
 		for _, dep := range dc.dependants {
 			if _, err := people.AddDependant(citizen, dep); err != nil {
 				return nil, fmt.Errorf("dependant: %w", err)
 			}
+		}
+	}
+
+	// Doses as the vaccination centre recorded them; each reaches the
+	// person's certificate when a signer is loaded. Hakim's booster is
+	// missing from the registry: the support desk's first case.
+	centre := byName[demoOrgs[6].name]
+	vaccinator := jaga.NewContextWithActor(ctx, &jaga.Actor{Kind: jaga.ActorStaff, ID: staffIDs["vaccinator@ppv-kajang.demo"],
+		OrgID: centre.ID, OrgKind: jaga.OrgVaccinationCentre, Role: jaga.RoleVaccinator})
+	doses := sqlstore.NewDoseService(db)
+	for _, r := range demoDoses {
+		if _, _, err := doses.RecordDose(vaccinator, r); err != nil {
+			return nil, fmt.Errorf("demo dose: %w", err)
 		}
 	}
 
@@ -269,7 +298,65 @@ func loadDemo(ctx context.Context, db *sqlstore.DB) (*demoWorld, error) {
 		Relationship: jaga.RelationshipCase, Reference: "TICKET-DEMO-2"}); jaga.ErrorCode(err) != jaga.EFORBIDDEN {
 		return nil, fmt.Errorf("demo access without contract: want forbidden, got %v", err)
 	}
+	if err := loadDemoDesk(ctx, db, byName, staffIDs, citizenIDs, now); err != nil {
+		return nil, fmt.Errorf("demo desk: %w", err)
+	}
 	return world, nil
+}
+
+// loadDemoDesk names the organisations that work the desk's queues, gives
+// the immigration department its contract for escalated tickets, and opens
+// two tickets: Hakim's booster, missing from the registry (tier 1, the
+// contractor), and Priya's overseas certificate before her departure
+// (tier 2, the ministry). The airline lane is the ministry's: an airline
+// raises boarding queries but never works tickets, which would show it
+// more than the passenger consented to.
+func loadDemoDesk(ctx context.Context, db *sqlstore.DB, byName map[string]*jaga.Organisation, staffIDs, citizenIDs map[string]string, now time.Time) error {
+	ministry, sentosa, immigration := byName[demoOrgs[0].name], byName[demoOrgs[1].name], byName[demoOrgs[4].name]
+	desk := sqlstore.NewDeskService(db)
+	for _, q := range []struct {
+		queue string
+		org   *jaga.Organisation
+	}{
+		{jaga.QueueContractorTier1, sentosa},
+		{jaga.QueueMinistryTier2, ministry},
+		{jaga.QueueImmigration, immigration},
+		{jaga.QueueAirlineLiaison, ministry},
+	} {
+		if err := desk.SetQueueOrganisation(ctx, q.queue, q.org.ID); err != nil {
+			return err
+		}
+	}
+	contracts := sqlstore.NewContractService(db)
+	c := &jaga.Contract{OrgID: immigration.ID, Reference: "KKM-DPA-2026-045",
+		Categories: []string{jaga.CategoryIdentity, jaga.CategoryVaccination, jaga.CategoryTravel, jaga.CategorySupport},
+		Purposes:   []string{jaga.PurposeSupportTicket, jaga.PurposeTravelVerification}, ValidFrom: now.AddDate(0, -1, 0), ValidTo: now.AddDate(1, 0, 0)}
+	dpo1 := jaga.NewContextWithActor(ctx, &jaga.Actor{Kind: jaga.ActorStaff, ID: staffIDs["dpo@moh.demo"], OrgKind: jaga.OrgMinistry, Role: jaga.RoleDPO})
+	dpo2 := jaga.NewContextWithActor(ctx, &jaga.Actor{Kind: jaga.ActorStaff, ID: staffIDs["dpo2@moh.demo"], OrgKind: jaga.OrgMinistry, Role: jaga.RoleDPO})
+	if err := contracts.RegisterContract(dpo1, c); err != nil {
+		return err
+	}
+	if _, err := contracts.ApproveContract(dpo2, c.ID); err != nil {
+		return err
+	}
+	departure := now.In(jaga.Malaysia).AddDate(0, 0, 5).Format(time.DateOnly)
+	for _, t := range []struct {
+		contact string
+		ticket  jaga.NewTicket
+	}{
+		{"hakim@example.com", jaga.NewTicket{Type: jaga.TicketDoseMissing, Tried: []string{jaga.FixRefreshRecord},
+			Description: "My booster dose is not in my record; my doses 1 and 2 show.",
+			Form:        map[string]string{"doseNumber": "3", "givenOn": "2022-01-20", "country": "MY", "product": "EU/1/21/1529", "centreName": "PPV Kajang"}}},
+		{"priya@example.com", jaga.NewTicket{Type: jaga.TicketOverseasCertificate, Tried: []string{jaga.FixVerifyOverseas},
+			Description: "My certificate from India is on paper and was not accepted; I fly before my visa ends.",
+			Form:        map[string]string{"issuingCountry": "IN", "format": "paper", "departureDate": departure}}},
+	} {
+		citizen := jaga.NewContextWithActor(ctx, &jaga.Actor{Kind: jaga.ActorCitizen, ID: citizenIDs[t.contact]})
+		if _, err := desk.OpenTicket(citizen, t.ticket); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runDemo loads the demo world into the database and prints how to sign in.
@@ -283,6 +370,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
+	if _, err := startCertificates(ctx, c, db, nil, c.logger(stderr)); err != nil {
+		return err
+	}
 	world, err := loadDemo(ctx, db)
 	if err != nil {
 		return err

@@ -48,7 +48,9 @@ Usage:
   jaga audit verify       check the access log's hash chain, Merkle tree and signed checkpoints
   jaga audit checkpoint   sign a checkpoint of the access log now
   jaga loadgen seed|run   create a synthetic population; drive a running jaga over HTTP
+  jaga tracebench         time contact tracing on synthetic data against one SQL query
   jaga verify [FILE|-]    verify a health certificate (EU DCC or SMART Health Card): text or QR image
+  jaga keys <command>     manage the certificate signing keys: init, list, rotate, reissue, trust-list, ...
   jaga version            print the version
 
 Every command that uses the database takes --db (or JAGA_DB): a SQLite file
@@ -75,6 +77,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runLoadgen(ctx, rest, getenv, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, rest, getenv, stdin, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, rest, getenv, stdout, stderr)
+	case "tracebench":
+		return runTracebench(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "jaga", version)
 		return nil

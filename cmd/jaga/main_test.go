@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -100,6 +102,13 @@ type server struct {
 	done   chan error
 }
 
+// testMasterKey is the master key of the test database dsn: the same for
+// every start on it, and no key file is written.
+func testMasterKey(dsn string) string {
+	sum := sha256.Sum256([]byte("jaga test master key " + dsn))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
 // startServer runs `jaga serve` with args on a free port and waits until it
 // listens. It stops the server when the test ends.
 func startServer(t *testing.T, dsn string, args ...string) *server {
@@ -112,6 +121,8 @@ func startServer(t *testing.T, dsn string, args ...string) *server {
 			return dsn
 		case "JAGA_ADDR":
 			return "127.0.0.1:0"
+		case "JAGA_MASTER_KEY":
+			return testMasterKey(dsn)
 		}
 		return ""
 	}

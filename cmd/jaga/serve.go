@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/jaga-health/jaga"
+	"github.com/jaga-health/jaga/casecsv"
 	"github.com/jaga-health/jaga/dosecsv"
 	"github.com/jaga-health/jaga/fhir"
 	"github.com/jaga-health/jaga/notify"
@@ -45,24 +46,31 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opts := web.Options{Demo: c.Demo, SecureCookies: c.secureCookies(), Logger: logger, Registry: reg, Version: version}
+	verifier, refreshTrust, err := startVerifier(ctx, tc, logger)
+	if err != nil {
+		return err
+	}
+	certs, err := startCertificates(ctx, c, db, verifier, logger)
+	if err != nil {
+		return err
+	}
+	if err := startDeskAttachments(c, db, logger); err != nil {
+		return err
+	}
 	var demo *demoWorld
 	if c.Demo {
 		if demo, err = loadDemo(ctx, db); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opts := web.Options{Demo: c.Demo, SecureCookies: c.secureCookies(), Logger: logger, Registry: reg, Version: version}
-	if demo != nil {
 		opts.DemoAccounts = demo.accounts
 	}
-	verifier, refreshTrust, err := startVerifier(ctx, tc, logger)
-	if err != nil {
-		return err
-	}
-	srv, err := web.NewServer(services(db, checkpoint, verifier), opts)
+	svc := services(db, checkpoint, verifier)
+	svc.Trust = certs
+	srv, err := web.NewServer(svc, opts)
 	if err != nil {
 		return err
 	}
@@ -129,7 +137,43 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	})
+	tracing := sqlstore.NewTracingService(db, jaga.DefaultTracing())
+	go every(jobsCtx, logger, "risk status expiry", time.Minute, true, func(ctx context.Context) error {
+		n, err := tracing.ExpireStatuses(jaga.SystemContext(ctx))
+		if n > 0 {
+			logger.Info("risk status expiry", "people", n)
+		}
+		return err
+	})
+	desk := sqlstore.NewDeskService(db)
+	go every(jobsCtx, logger, "desk sla", time.Minute, true, func(ctx context.Context) error {
+		r, err := desk.CheckSLAs(jaga.SystemContext(ctx))
+		if r.Warned+r.Breached > 0 {
+			logger.Info("desk sla", "warned", r.Warned, "breached", r.Breached, "raised", r.Raised, "escalated", r.Escalated)
+		}
+		return err
+	})
+	hotspots := sqlstore.NewHotspotService(db, jaga.DefaultHotspots())
+	go func() {
+		// People registered before households were keyed, once.
+		n, err := tracing.KeyAddresses(jobsCtx)
+		if err != nil && jobsCtx.Err() == nil {
+			logger.Error("address keys", "err", err.Error())
+		} else if n > 0 {
+			logger.Info("address keys", "people", n)
+		}
+	}()
+	go every(jobsCtx, logger, "hotspots", 10*time.Minute, true, func(ctx context.Context) error {
+		n, err := hotspots.RecomputeHotspots(jaga.SystemContext(ctx))
+		if n > 0 {
+			logger.Info("hotspots", "active", n)
+		}
+		return err
+	})
 	go refreshTrust(jobsCtx)
+	// A key rotated by 'jaga keys rotate' signs here within the interval;
+	// revocations reach this server's verifier as fast.
+	go every(jobsCtx, logger, "signing key reload", 30*time.Second, false, certs.reload)
 	startDelivery(jobsCtx, c, db, logger)
 
 	errc := make(chan error, 1)
@@ -171,6 +215,20 @@ func services(db *sqlstore.DB, checkpoint checkpointFunc, verifier jaga.Certific
 		Ready:         db.Ping,
 		Verifier:      verifier,
 		Doses:         sqlstore.NewDoseService(db),
+		Desk:          newDesk(db),
+		Tracing:       sqlstore.NewTracingService(db, jaga.DefaultTracing()),
+		CaseCSV:       casecsv.Parse,
+		CaseFeed:      casecsv.ParseFeed,
+		Hotspots:      sqlstore.NewHotspotService(db, jaga.DefaultHotspots()),
+		Certificates:  sqlstore.NewCertificateService(db),
+		QRCode:        poster.QRPNG,
+		CertificatePDF: func(d web.CertificateDocument) ([]byte, error) {
+			c := d.Certificate
+			return poster.CertificatePDF(poster.CertificateData{ID: c.ID, Payload: c.Payload, Status: c.Status,
+				FullName: d.FullName, DateOfBirth: d.DateOfBirth, Country: c.Country, IssuedAt: c.IssuedAt,
+				ExpiresAt: c.ExpiresAt, Doses: d.Doses, Language: d.Language})
+		},
+		Corrections: sqlstore.NewCorrectionService(db),
 		DoseParsers: map[string]jaga.DoseParser{
 			"text/csv":              dosecsv.Parse,
 			"application/fhir+json": fhir.ParseImmunizationBundle,

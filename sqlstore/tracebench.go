@@ -1,0 +1,316 @@
+package sqlstore
+
+// What the tracing benchmark (jaga tracebench, bench/trace.sh) needs of
+// the store besides the services: loading synthetic rows straight into
+// the tables, and the plain SQL that traces as jaga does, to check jaga's
+// contacts against and to time.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/jaga-health/jaga"
+)
+
+// loadTables are the tables LoadRows may fill.
+var loadTables = map[string]bool{"people": true, "premises": true, "checkins": true, "cases": true, "risk_statuses": true}
+
+// LoadRows inserts rows straight into a table: COPY on PostgreSQL,
+// multi-row INSERTs in large transactions on SQLite, where the table's
+// secondary indexes are dropped before and built again after, which is
+// several times faster than keeping them. next returns each row's values
+// in the order of columns, and false after the last. It is for synthetic
+// data only: nothing is checked, logged or traced, and nothing else
+// should write the table meanwhile. On PostgreSQL, check-ins need their
+// days' partitions (CheckinDays).
+func (db *DB) LoadRows(ctx context.Context, table string, columns []string, next func() ([]any, bool)) (int, error) {
+	if !loadTables[table] {
+		return 0, fmt.Errorf("load rows: table %q is not loadable", table)
+	}
+	if db.dialect == Postgres {
+		return db.copyRows(ctx, table, columns, next)
+	}
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("load %s: %w", table, err)
+	}
+	defer conn.Close()
+	var indexes []string
+	rows, err := conn.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`, table)
+	if err != nil {
+		return 0, fmt.Errorf("load %s: %w", table, err)
+	}
+	var names []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("load %s: %w", table, err)
+		}
+		names, indexes = append(names, name), append(indexes, def)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, fmt.Errorf("load %s: %w", table, err)
+	}
+	for _, n := range names {
+		if _, err := conn.ExecContext(ctx, `DROP INDEX `+n); err != nil {
+			return 0, fmt.Errorf("load %s: %w", table, err)
+		}
+	}
+	n, err := loadSQLite(ctx, conn, table, columns, next)
+	for _, def := range indexes {
+		if _, ierr := conn.ExecContext(ctx, def); ierr != nil && err == nil {
+			err = fmt.Errorf("load %s: %w", table, ierr)
+		}
+	}
+	return n, err
+}
+
+// loadSQLite inserts rows on conn, many a statement and transaction.
+func loadSQLite(ctx context.Context, conn *sql.Conn, table string, columns []string, next func() ([]any, bool)) (int, error) {
+	perStmt := min(500, 30000/len(columns))
+	const perTx = 200000
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+	head := `INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES `
+	full := head + strings.TrimSuffix(strings.Repeat(row+", ", perStmt), ", ")
+	total, done := 0, false
+	for !done {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return total, fmt.Errorf("load %s: %w", table, err)
+		}
+		stmt, err := tx.PrepareContext(ctx, full)
+		if err != nil {
+			tx.Rollback()
+			return total, fmt.Errorf("load %s: %w", table, err)
+		}
+		args := make([]any, 0, perStmt*len(columns))
+		inTx := 0
+		for inTx < perTx {
+			args = args[:0]
+			n := 0
+			for n < perStmt {
+				r, ok := next()
+				if !ok {
+					done = true
+					break
+				}
+				args = append(args, r...)
+				n++
+			}
+			if n == 0 {
+				break
+			}
+			if n == perStmt {
+				_, err = stmt.ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, head+strings.TrimSuffix(strings.Repeat(row+", ", n), ", "), args...)
+			}
+			if err != nil {
+				stmt.Close()
+				tx.Rollback()
+				return total, fmt.Errorf("load %s: %w", table, err)
+			}
+			inTx += n
+			if done {
+				break
+			}
+		}
+		stmt.Close()
+		if err := tx.Commit(); err != nil {
+			return total, fmt.Errorf("load %s: %w", table, err)
+		}
+		total += inTx
+	}
+	return total, nil
+}
+
+// copyRows loads rows with COPY on one connection.
+func (db *DB) copyRows(ctx context.Context, table string, columns []string, next func() ([]any, bool)) (int, error) {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("load %s: %w", table, err)
+	}
+	defer conn.Close()
+	var n int64
+	err = conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		src := &rowSource{next: next}
+		n, err = pc.CopyFrom(ctx, pgx.Identifier{table}, columns, src)
+		return err
+	})
+	if err != nil {
+		return int(n), fmt.Errorf("load %s: %w", table, err)
+	}
+	return int(n), nil
+}
+
+// rowSource adapts next to pgx.CopyFromSource.
+type rowSource struct {
+	next func() ([]any, bool)
+	row  []any
+}
+
+func (s *rowSource) Next() bool {
+	var ok bool
+	s.row, ok = s.next()
+	return ok
+}
+func (s *rowSource) Values() ([]any, error) { return s.row, nil }
+func (s *rowSource) Err() error             { return nil }
+
+// CheckinDays makes sure check-ins can be stored for the days (UTC) from
+// from through to: on PostgreSQL each day's partition exists.
+func (db *DB) CheckinDays(ctx context.Context, from, to time.Time) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for d := from.UTC().Truncate(24 * time.Hour); !d.After(to); d = d.Add(24 * time.Hour) {
+		if err := tx.ensureCheckinPartition(ctx, d); err != nil {
+			return fmt.Errorf("check-in days: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Analyze refreshes the planner's statistics after a load.
+func (db *DB) Analyze(ctx context.Context) error {
+	if _, err := db.db.ExecContext(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	return nil
+}
+
+// ContactPair is a person and a case that made them a contact.
+type ContactPair struct{ PersonID, CaseID string }
+
+// TracedContacts returns the check-in contacts that jaga's tracing gave
+// the cases confirmed on day (YYYY-MM-DD, Malaysia time).
+func (db *DB) TracedContacts(ctx context.Context, day string) (map[ContactPair]bool, error) {
+	from, to, err := dayBounds(day)
+	if err != nil {
+		return nil, err
+	}
+	return pairs(ctx, db.db, `
+		SELECT DISTINCT r.person_id, k.id FROM risk_statuses r JOIN cases k ON k.trace_ref = r.case_ref
+		WHERE r.rule = $1 AND k.confirmed_at >= $2 AND k.confirmed_at < $3`, jaga.RuleCheckIn, from, to)
+}
+
+// baselineQuery traces the cases confirmed in [$1, $2) in one query, by
+// the rules of jaga.TracingConfig: each case's visits in its window (from
+// $5 seconds before), each ended by the next check-in elsewhere, widened
+// by the buffer ($3 seconds), clipped to the window and merged per
+// premises; then every other visit at the premises that overlaps a stay,
+// summed per case, person and premises: a contact shares at least $4
+// seconds, and the last shared moment plus the casual status's duration
+// ($7) is after now ($6). Times are compared as epoch seconds (e); ts
+// turns seconds back into a timestamp for the index ranges.
+func (db *DB) baselineQuery() string {
+	e := func(x string) string { return "unixepoch(" + x + ")" }
+	ts := func(x string) string { return "strftime('%Y-%m-%d %H:%M:%S', " + x + ", 'unixepoch')" }
+	greatest, least := "max", "min"
+	if db.dialect == Postgres {
+		e = func(x string) string { return "EXTRACT(EPOCH FROM " + x + ")" }
+		ts = func(x string) string { return "to_timestamp(CAST(" + x + " AS double precision))" }
+		greatest, least = "GREATEST", "LEAST"
+	}
+	visitEnd := func(v string) string {
+		return "CASE WHEN " + v + ".checked_out_at IS NOT NULL AND " + v + ".checked_out_at > " + v + ".checked_in_at AND " +
+			v + ".checked_out_at < " + v + ".leaves_at THEN " + e(v+".checked_out_at") + " ELSE " + e(v+".leaves_at") + " END"
+	}
+	return `
+WITH k AS (
+	SELECT id, person_id, infectious_to, ` + e("infectious_from") + ` AS wf, ` + e("infectious_to") + ` AS wt
+	FROM cases WHERE confirmed_at >= $1 AND confirmed_at < $2
+),
+cv AS (
+	SELECT k.id AS case_id, k.person_id AS case_person, v.premises_id, k.wf, k.wt,
+		` + e("v.checked_in_at") + ` AS f, ` + visitEnd("v") + ` AS t,
+		LEAD(` + e("v.checked_in_at") + `) OVER w AS next_in,
+		LEAD(v.premises_id) OVER w AS next_premises
+	FROM k JOIN checkins v ON v.person_id = k.person_id
+		AND v.checked_in_at >= ` + ts("k.wf - $5") + ` AND v.checked_in_at < k.infectious_to
+	WINDOW w AS (PARTITION BY k.id ORDER BY v.checked_in_at, v.premises_id)
+),
+cs AS (
+	SELECT case_id, case_person, premises_id, ` + greatest + `(f, wf) AS f,
+		` + least + `(CASE WHEN next_in IS NOT NULL AND next_premises <> premises_id AND next_in < t THEN next_in ELSE t END + $3, wt) AS t
+	FROM cv
+),
+m AS (
+	SELECT case_id, case_person, premises_id, f, t,
+		MAX(t) OVER (PARTITION BY case_id, premises_id ORDER BY f, t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+	FROM cs WHERE t > f
+),
+i AS (
+	SELECT case_id, case_person, premises_id, f, t,
+		SUM(CASE WHEN prev_end IS NULL OR f > prev_end THEN 1 ELSE 0 END)
+			OVER (PARTITION BY case_id, premises_id ORDER BY f, t ROWS UNBOUNDED PRECEDING) AS island
+	FROM m
+),
+stays AS (
+	SELECT case_id, MIN(case_person) AS case_person, premises_id, MIN(f) AS f, MAX(t) AS t
+	FROM i GROUP BY case_id, premises_id, island
+),
+ov AS (
+	SELECT s.case_id, c.person_id, s.premises_id, ` + greatest + `(s.f, ` + e("c.checked_in_at") + `) AS f,
+		` + least + `(s.t, ` + visitEnd("c") + `) AS t
+	FROM stays s JOIN checkins c ON c.premises_id = s.premises_id
+		AND c.checked_in_at >= ` + ts("s.f - $5") + ` AND c.checked_in_at < ` + ts("s.t") + `
+	WHERE c.person_id <> s.case_person
+)
+SELECT DISTINCT person_id, case_id FROM ov WHERE t > f
+GROUP BY case_id, person_id, premises_id
+HAVING SUM(t - f) >= $4 AND MAX(t) + $7 > $6`
+}
+
+// BaselineContacts traces the cases confirmed on day with one plain SQL
+// query (see baselineQuery) at now, and returns the contacts it finds. Data
+// are taken to the whole second.
+func (db *DB) BaselineContacts(ctx context.Context, day string, cfg jaga.TracingConfig, now time.Time) (map[ContactPair]bool, error) {
+	from, to, err := dayBounds(day)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Rules == nil {
+		cfg = jaga.DefaultTracing()
+	}
+	secs := func(d time.Duration) int64 { return int64(d / time.Second) }
+	return pairs(ctx, db.db, db.baselineQuery(), from, to, secs(cfg.Buffer), secs(cfg.MinOverlap), secs(jaga.MaxStayBeforeAuto),
+		now.Unix(), secs(cfg.Rules[jaga.RiskCasual].Duration))
+}
+
+// dayBounds returns a Malaysian day's start and end in UTC.
+func dayBounds(day string) (time.Time, time.Time, error) {
+	d, err := time.ParseInLocation(time.DateOnly, day, jaga.MalaysiaTime)
+	if err != nil {
+		return time.Time{}, time.Time{}, jaga.Invalid(map[string]string{"day": "The day must be a date as YYYY-MM-DD."})
+	}
+	return d.UTC(), d.AddDate(0, 0, 1).UTC(), nil
+}
+
+// pairs runs a query of person id and case id.
+func pairs(ctx context.Context, db *sql.DB, query string, args ...any) (map[ContactPair]bool, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("contacts: %w", err)
+	}
+	defer rows.Close()
+	out := map[ContactPair]bool{}
+	for rows.Next() {
+		var p ContactPair
+		if err := rows.Scan(&p.PersonID, &p.CaseID); err != nil {
+			return nil, fmt.Errorf("contacts: %w", err)
+		}
+		out[p] = true
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,902 @@
+package sqlstore
+
+// How jaga traces a set of cases, in two steps:
+//
+//  1. collect reads, and writes nothing: the cases' visits (one query a
+//     few hundred cases), their stays grouped by premises, then for each
+//     premises the union of the stays' reach as disjoint ranges, one range
+//     read of the checkins_premises index each, swept in memory
+//     (jaga.TracingConfig.Contacts); and each case's household.
+//  2. apply writes what collect found: multi-row upserts of the statuses,
+//     a set-based update of the touched people's door status and one
+//     message a person whose status changed.
+//
+// Confirming a case does both in its one transaction. TraceDay collects
+// outside any transaction (on SQLite a write transaction holds the write
+// lock, and check-ins must keep flowing) and applies in short
+// transactions of a few thousand statuses.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jaga-health/jaga"
+)
+
+// reader is a transaction or the pool.
+type reader interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// givenStatus is a status that tracing gives, and the case it came from.
+type givenStatus struct {
+	caseID string
+	st     jaga.RiskStatus
+}
+
+// Batch sizes of tracing's reads and writes.
+const (
+	casesPerRead      = 400  // persons in one IN (...) read of visits
+	statusesPerInsert = 1000 // rows in one multi-row insert (16 parameters each)
+	peoplePerUpdate   = 500  // people in one door-status update
+	statusesPerTx     = 4000 // statuses one TraceDay transaction writes
+	premisesReaders   = 4    // concurrent premises reads outside a transaction
+)
+
+// collect finds the statuses that tracing cases gives at now, reading
+// through q; parallel reads premises concurrently (q must then be the
+// pool).
+func (db *DB) collect(ctx context.Context, q reader, cases []*caseRec, cfg *jaga.TracingConfig, now time.Time, parallel bool) ([]givenStatus, error) {
+	if len(cases) == 0 {
+		return nil, nil
+	}
+	byID := map[string]*caseRec{}
+	byPremises := map[string][]jaga.CaseStay{}
+	var premisesOrder []string
+	for i := 0; i < len(cases); i += casesPerRead {
+		chunk := cases[i:min(i+casesPerRead, len(cases))]
+		visits, err := db.visitsOfPeople(ctx, q, chunk)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range chunk {
+			byID[c.id] = c
+			// The case's own reach: visits that began in its window or
+			// the longest stay before it.
+			var own []jaga.Visit
+			for _, v := range visits[c.personID] {
+				if !v.CheckedInAt.Before(c.window.From.Add(-jaga.MaxStayBeforeAuto)) && v.CheckedInAt.Before(c.window.To) {
+					own = append(own, v)
+				}
+			}
+			for _, s := range cfg.CaseStays(c.id, c.personID, own, c.window, nil) {
+				if _, ok := byPremises[s.PremisesID]; !ok {
+					premisesOrder = append(premisesOrder, s.PremisesID)
+				}
+				byPremises[s.PremisesID] = append(byPremises[s.PremisesID], s)
+			}
+		}
+	}
+	info, err := db.premisesInfos(ctx, q, premisesOrder)
+	if err != nil {
+		return nil, err
+	}
+	casual := cfg.Rules[jaga.RiskCasual].Duration
+	// The premises read, prepared once: a day's cases read thousands.
+	at, err := q.PrepareContext(ctx, visitsAtQuery)
+	if err != nil {
+		return nil, fmt.Errorf("premises visits: %w", err)
+	}
+	defer at.Close()
+	results := make([][]givenStatus, len(premisesOrder))
+	sweep := func(i int) error {
+		pid := premisesOrder[i]
+		stays := byPremises[pid]
+		pi := info[pid]
+		// A visit lasts at most until its automatic check-out, its
+		// premises' default stay when it began. Unless the premises
+		// changed since the longest stay before the first case's stay,
+		// that is the default stay now; otherwise any stay up to
+		// MaxStayBeforeAuto.
+		first := stays[0].From
+		for _, s := range stays {
+			if s.From.Before(first) {
+				first = s.From
+			}
+		}
+		lookback := jaga.MaxStayBeforeAuto
+		if pi.defaultStay > 0 && pi.updatedAt.Before(first.Add(-jaga.MaxStayBeforeAuto)) {
+			lookback = pi.defaultStay
+		}
+		reach := make([]jaga.Interval, len(stays))
+		for j, s := range stays {
+			reach[j] = jaga.Interval{From: s.From.Add(-lookback), To: s.To}
+		}
+		var visits []jaga.Visit
+		for _, r := range jaga.MergeIntervals(reach) {
+			vs, err := visitsAt(ctx, at, pid, r.From, r.To, r.From.Add(lookback))
+			if err != nil {
+				return err
+			}
+			visits = append(visits, vs...)
+		}
+		for _, e := range cfg.Contacts(stays, visits, pi.defaultStay, jaga.MaxStayBeforeAuto) {
+			ends := e.To.Add(casual)
+			if !ends.After(now) {
+				continue
+			}
+			ex := e.Interval
+			results[i] = append(results[i], givenStatus{caseID: e.CaseID, st: jaga.RiskStatus{
+				PersonID: e.PersonID, Status: jaga.RiskCasual, Rule: jaga.RuleCheckIn, CaseRef: byID[e.CaseID].traceRef,
+				PremisesID: pid, PremisesName: pi.name, Exposure: &ex, StartsAt: now, EndsAt: ends}})
+		}
+		return nil
+	}
+	workers := 1
+	if parallel {
+		workers = premisesReaders
+	}
+	if err := forEach(len(premisesOrder), workers, sweep); err != nil {
+		return nil, err
+	}
+	var out []givenStatus
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	closeFor := cfg.Rules[jaga.RiskClose].Duration
+	for _, c := range cases {
+		members, err := household(ctx, q, c.personID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range members {
+			out = append(out, givenStatus{caseID: c.id, st: jaga.RiskStatus{PersonID: m.id, Status: jaga.RiskClose,
+				Rule: jaga.RuleHousehold, CaseRef: c.traceRef, Link: m.link, StartsAt: now, EndsAt: now.Add(closeFor)}})
+		}
+	}
+	return out, nil
+}
+
+// forEach runs f for 0..n-1 on workers goroutines and returns the first
+// error.
+func forEach(n, workers int, f func(i int) error) error {
+	if workers <= 1 || n < 2 {
+		for i := 0; i < n; i++ {
+			if err := f(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var (
+		mu    sync.Mutex // guards next and first
+		next  int
+		first error
+		wg    sync.WaitGroup
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i, stop := next, first != nil || next >= n
+				next++
+				mu.Unlock()
+				if stop {
+					return
+				}
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// params numbers a statement's parameters in the order they appear:
+// "?" on SQLite, which looks a numbered parameter up by name in a list
+// (quadratic in a statement of thousands), "$n" on PostgreSQL.
+type params struct {
+	sqlite bool
+	n      int
+}
+
+func (db *DB) params() *params { return &params{sqlite: db.dialect == SQLite} }
+
+// next returns the next parameter.
+func (p *params) next() string {
+	p.n++
+	if p.sqlite {
+		return "?"
+	}
+	return "$" + strconv.Itoa(p.n)
+}
+
+// list returns the next n parameters, separated by commas.
+func (p *params) list(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p.next())
+	}
+	return b.String()
+}
+
+// visitsOfPeople reads the cases' visits in their infectious windows (and
+// the day before, for visits that run into it), by person.
+func (db *DB) visitsOfPeople(ctx context.Context, q reader, cases []*caseRec) (map[string][]jaga.Visit, error) {
+	from, to := cases[0].window.From, cases[0].window.To
+	args := []any{nil, nil}
+	seen := map[string]bool{}
+	for _, c := range cases {
+		if c.window.From.Before(from) {
+			from = c.window.From
+		}
+		if c.window.To.After(to) {
+			to = c.window.To
+		}
+		if !seen[c.personID] {
+			seen[c.personID] = true
+			args = append(args, c.personID)
+		}
+	}
+	args[0], args[1] = from.Add(-jaga.MaxStayBeforeAuto), to
+	p := db.params()
+	rows, err := q.QueryContext(ctx, `
+		SELECT person_id, premises_id, checked_in_at, leaves_at, checked_out_at FROM checkins
+		WHERE checked_in_at >= `+p.next()+` AND checked_in_at < `+p.next()+` AND person_id IN (`+p.list(len(args)-2)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("case visits: %w", err)
+	}
+	out := map[string][]jaga.Visit{}
+	err = scanVisits(rows, func(v jaga.Visit) { out[v.PersonID] = append(out[v.PersonID], v) })
+	if err != nil {
+		return nil, fmt.Errorf("case visits: %w", err)
+	}
+	return out, nil
+}
+
+// visitsAtQuery reads the visits at a premises ($1) that began in
+// [$2, $3) and had not left by $4.
+const visitsAtQuery = `
+	SELECT person_id, premises_id, checked_in_at, leaves_at, checked_out_at FROM checkins
+	WHERE premises_id = $1 AND checked_in_at >= $2 AND checked_in_at < $3 AND leaves_at > $4`
+
+// visitsAt reads the visits at a premises that began in [from, to) and
+// had not left by after: only those can overlap a stay from after on.
+func visitsAt(ctx context.Context, stmt *sql.Stmt, premisesID string, from, to, after time.Time) ([]jaga.Visit, error) {
+	rows, err := stmt.QueryContext(ctx, premisesID, from, to, after)
+	if err != nil {
+		return nil, fmt.Errorf("premises visits: %w", err)
+	}
+	var out []jaga.Visit
+	if err := scanVisits(rows, func(v jaga.Visit) { out = append(out, v) }); err != nil {
+		return nil, fmt.Errorf("premises visits: %w", err)
+	}
+	return out, nil
+}
+
+// scanVisits reads rows of person_id, premises_id, checked_in_at,
+// leaves_at, checked_out_at into f, and closes them.
+func scanVisits(rows *sql.Rows, f func(jaga.Visit)) error {
+	defer rows.Close()
+	for rows.Next() {
+		var v jaga.Visit
+		var outAt sql.NullTime
+		if err := rows.Scan(&v.PersonID, &v.PremisesID, &v.CheckedInAt, &v.LeavesAt, &outAt); err != nil {
+			return err
+		}
+		v.CheckedInAt, v.LeavesAt = v.CheckedInAt.UTC(), v.LeavesAt.UTC()
+		if outAt.Valid {
+			t := outAt.Time.UTC()
+			v.CheckedOutAt = &t
+		}
+		f(v)
+	}
+	return rows.Err()
+}
+
+// premisesInfo is what tracing needs of a premises.
+type premisesInfo struct {
+	name        string
+	defaultStay time.Duration
+	updatedAt   time.Time // its type may have changed then
+}
+
+// premisesInfos reads the name and default stay of premises.
+func (db *DB) premisesInfos(ctx context.Context, q reader, ids []string) (map[string]premisesInfo, error) {
+	out := map[string]premisesInfo{}
+	for i := 0; i < len(ids); i += casesPerRead {
+		chunk := ids[i:min(i+casesPerRead, len(ids))]
+		args := make([]any, len(chunk))
+		for j, id := range chunk {
+			args[j] = id
+		}
+		rows, err := q.QueryContext(ctx, `SELECT id, name, type, updated_at FROM premises WHERE id IN (`+db.params().list(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("premises: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var updated time.Time
+			p := jaga.Premises{}
+			if err := rows.Scan(&id, &p.Name, &p.Type, &updated); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("premises: %w", err)
+			}
+			out[id] = premisesInfo{name: p.Name, defaultStay: p.DefaultStay(), updatedAt: updated.UTC()}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// member is a household member of a case and how they are linked.
+type member struct{ id, link string }
+
+// household returns a case's household: their guardian, dependants, the
+// guardian's other dependants and everyone at the same registered address
+// (by jaga.AddressKey), each once, by the closest link.
+func household(ctx context.Context, q reader, personID string) ([]member, error) {
+	var guardian, address string
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(guardian_id, ''), address FROM people WHERE id = $1`, personID).Scan(&guardian, &address); err != nil {
+		return nil, fmt.Errorf("household: %w", err)
+	}
+	var out []member
+	seen := map[string]bool{personID: true}
+	add := func(query, link string, args ...any) error {
+		rows, err := q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("household: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("household: %w", err)
+			}
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, member{id, link})
+			}
+		}
+		return rows.Err()
+	}
+	if guardian != "" {
+		if err := add(`SELECT id FROM people WHERE id = $1`, jaga.LinkDependant, guardian); err != nil {
+			return nil, err
+		}
+		if err := add(`SELECT id FROM people WHERE guardian_id = $1 ORDER BY id`, jaga.LinkSameGuardian, guardian); err != nil {
+			return nil, err
+		}
+	}
+	if err := add(`SELECT id FROM people WHERE guardian_id = $1 ORDER BY id`, jaga.LinkGuardian, personID); err != nil {
+		return nil, err
+	}
+	if key := jaga.AddressKey(address); key != "" {
+		if err := add(`SELECT id FROM people WHERE address_key = $1 ORDER BY id`, jaga.LinkSameAddress, key); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// apply writes the statuses tracing gave in tx: new ones inserted, a
+// check-in status extended when a later visit lengthens the exposure. It
+// refreshes the door status of everyone touched, tells those whose status
+// changed, and returns the new statuses by case id.
+func (tx *Tx) apply(ctx context.Context, given []givenStatus, cfg *jaga.TracingConfig) (map[string]int, error) {
+	byRef := map[string]string{}
+	var touched []string
+	seen := map[string]bool{}
+	for _, g := range given {
+		byRef[g.st.CaseRef] = g.caseID
+		if !seen[g.st.PersonID] {
+			seen[g.st.PersonID] = true
+			touched = append(touched, g.st.PersonID)
+		}
+	}
+	news := map[string]int{}
+	changed := map[string]bool{}
+	for i := 0; i < len(given); i += statusesPerInsert {
+		chunk := given[i:min(i+statusesPerInsert, len(given))]
+		sts := make([]*jaga.RiskStatus, len(chunk))
+		for j := range chunk {
+			sts[j] = &chunk[j].st
+		}
+		res, err := tx.upsertStatuses(ctx, sts, cfg)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range res {
+			changed[r.personID] = true
+			if r.inserted {
+				news[byRef[r.caseRef]]++
+			}
+		}
+	}
+	var refresh []string
+	for _, id := range touched {
+		if changed[id] {
+			refresh = append(refresh, id)
+		}
+	}
+	return news, tx.refreshPeople(ctx, refresh)
+}
+
+// upserted is a status row an upsert wrote.
+type upserted struct {
+	caseRef, personID string
+	inserted          bool // else extended
+}
+
+// upsertStatuses writes status changes in one statement: a row that a
+// case already gave the person by the same rule at the same premises is
+// left alone, unless it is a check-in status whose exposure now ends
+// later, which is extended. It returns the rows written.
+func (tx *Tx) upsertStatuses(ctx context.Context, sts []*jaga.RiskStatus, cfg *jaga.TracingConfig) ([]upserted, error) {
+	if len(sts) == 0 {
+		return nil, nil
+	}
+	const cols = 16
+	p := tx.db.params()
+	var b strings.Builder
+	args := make([]any, 0, len(sts)*cols)
+	for i, s := range sts {
+		s.ID = newID()
+		s.Precedence = cfg.Rules[s.Status].Precedence
+		var from, to any
+		if s.Exposure != nil {
+			from, to = s.Exposure.From, s.Exposure.To
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + p.list(cols) + ")")
+		args = append(args, s.ID, s.PersonID, s.Status, s.Rule, jaga.ReasonText("en", s), s.StartsAt, s.EndsAt, tx.now,
+			s.Precedence, nullString(s.CaseRef), s.PremisesID, s.PremisesName, from, to, s.Link, s.DeclaredBy)
+	}
+	rows, err := tx.QueryContext(ctx, `
+		INSERT INTO risk_statuses (id, person_id, status, rule, reason, starts_at, ends_at, created_at,
+			precedence, case_ref, premises_id, premises_name, exposed_from, exposed_to, link, declared_by)
+		VALUES `+b.String()+`
+		ON CONFLICT (case_ref, person_id, rule, premises_id) DO UPDATE SET
+			ends_at = excluded.ends_at, exposed_from = excluded.exposed_from, exposed_to = excluded.exposed_to,
+			reason = excluded.reason
+		WHERE excluded.rule = '`+jaga.RuleCheckIn+`' AND excluded.ends_at > risk_statuses.ends_at
+		RETURNING COALESCE(case_ref, ''), person_id, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("insert statuses: %w", err)
+	}
+	defer rows.Close()
+	ids := make(map[string]bool, len(sts))
+	for _, s := range sts {
+		ids[s.ID] = true
+	}
+	var out []upserted
+	for rows.Next() {
+		var u upserted
+		var id string
+		if err := rows.Scan(&u.caseRef, &u.personID, &id); err != nil {
+			return nil, fmt.Errorf("insert statuses: %w", err)
+		}
+		u.inserted = ids[id] // an extended row keeps its id
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// insertStatus writes one status change, as upsertStatuses does; it
+// reports whether the row is new.
+func (tx *Tx) insertStatus(ctx context.Context, s *jaga.RiskStatus, cfg *jaga.TracingConfig) (bool, error) {
+	res, err := tx.upsertStatuses(ctx, []*jaga.RiskStatus{s}, cfg)
+	return len(res) == 1 && res[0].inserted, err
+}
+
+// refreshPeople sets the door status of people from their statuses in
+// force, one statement a few hundred people, and tells each whose status
+// changed.
+func (tx *Tx) refreshPeople(ctx context.Context, ids []string) error {
+	sort.Strings(ids)
+	for i := 0; i < len(ids); i += peoplePerUpdate {
+		chunk := ids[i:min(i+peoplePerUpdate, len(ids))]
+		idArgs := make([]any, len(chunk))
+		for j, id := range chunk {
+			idArgs[j] = id
+		}
+		before := map[string]doorState{}
+		rows, err := tx.QueryContext(ctx, `SELECT id, risk_status, risk_until, full_name, language, COALESCE(phone, ''), COALESCE(email, ''),
+			COALESCE(guardian_id, '') FROM people WHERE id IN (`+tx.db.params().list(len(chunk))+`)`, idArgs...)
+		if err != nil {
+			return fmt.Errorf("refresh statuses: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var d doorState
+			var until sql.NullTime
+			if err := rows.Scan(&id, &d.status, &until, &d.name, &d.lang, &d.phone, &d.email, &d.guardian); err != nil {
+				rows.Close()
+				return fmt.Errorf("refresh statuses: %w", err)
+			}
+			if until.Valid {
+				d.until = until.Time.UTC()
+			}
+			if until.Valid && !tx.now.Before(d.until) {
+				d.status = jaga.RiskLow // it had ended already
+			}
+			before[id] = d
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		p := tx.db.params()
+		best := func() string {
+			return `FROM risk_statuses r WHERE r.person_id = people.id AND r.starts_at <= ` + p.next() + ` AND r.ends_at > ` + p.next() + `
+			ORDER BY r.precedence DESC, r.starts_at DESC LIMIT 1`
+		}
+		update := `UPDATE people SET risk_status = COALESCE((SELECT r.status ` + best() + `), '` + jaga.RiskLow + `'),
+				risk_until = (SELECT r.ends_at ` + best() + `)
+			WHERE id IN (` + p.list(len(chunk)) + `)`
+		if _, err := tx.ExecContext(ctx, update, append([]any{tx.now, tx.now, tx.now, tx.now}, idArgs...)...); err != nil {
+			return fmt.Errorf("refresh statuses: %w", err)
+		}
+		p = tx.db.params()
+		rows, err = tx.QueryContext(ctx, statusSelect+`
+			WHERE person_id IN (`+p.list(len(chunk))+`) AND starts_at <= `+p.next()+` AND ends_at > `+p.next()+`
+			ORDER BY person_id, precedence DESC, starts_at DESC`, append(idArgs, tx.now, tx.now)...)
+		if err != nil {
+			return fmt.Errorf("refresh statuses: %w", err)
+		}
+		current := map[string]*jaga.RiskStatus{}
+		for rows.Next() {
+			st, err := scanStatus(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("refresh statuses: %w", err)
+			}
+			if current[st.PersonID] == nil {
+				current[st.PersonID] = st
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		var notes []notice
+		for _, id := range chunk {
+			b, cur := before[id], current[id]
+			status := jaga.RiskLow
+			if cur != nil {
+				status = cur.Status
+			}
+			if status == b.status && (cur == nil || cur.EndsAt.Equal(b.until)) {
+				continue
+			}
+			if cur == nil {
+				cur = &jaga.RiskStatus{Status: jaga.RiskLow}
+			}
+			notes = append(notes, notice{to: b, status: cur})
+		}
+		if err := tx.notifyAll(ctx, notes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notice is a status change to tell a person of.
+type notice struct {
+	to     doorState
+	status *jaga.RiskStatus
+}
+
+// notifyAll queues the messages of status changes, as notifyStatus does,
+// in multi-row inserts: to the person's phone or email, or for a
+// dependant without either to their guardian's.
+func (tx *Tx) notifyAll(ctx context.Context, notes []notice) error {
+	guardians := map[string]*doorState{}
+	for _, n := range notes {
+		if n.to.phone == "" && n.to.email == "" && n.to.guardian != "" {
+			guardians[n.to.guardian] = &doorState{}
+		}
+	}
+	if len(guardians) > 0 {
+		var args []any
+		for id := range guardians {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, language, COALESCE(phone, ''), COALESCE(email, '') FROM people WHERE id IN (`+
+			tx.db.params().list(len(args))+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var g doorState
+			if err := rows.Scan(&id, &g.lang, &g.phone, &g.email); err != nil {
+				rows.Close()
+				return fmt.Errorf("notify: %w", err)
+			}
+			*guardians[id] = g
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		p := tx.db.params()
+		var b strings.Builder
+		for i := 0; i < len(args)/5; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + p.list(5) + ", 0)")
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (channel, destination, subject, body, created_at, attempts) VALUES `+b.String(), args...)
+		args = args[:0]
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		return nil
+	}
+	for _, n := range notes {
+		to, dependant := n.to, ""
+		if to.phone == "" && to.email == "" && to.guardian != "" {
+			dependant, to = to.name, *guardians[to.guardian]
+		}
+		subject, body := jaga.RiskNotice(to.lang, n.status, dependant)
+		switch {
+		case to.phone != "":
+			args = append(args, jaga.ContactPhone, to.phone, subject, body, tx.now)
+		case to.email != "":
+			args = append(args, jaga.ContactEmail, to.email, subject, body, tx.now)
+		default:
+			continue // no one to tell; the app shows it
+		}
+		if len(args) >= 5*statusesPerInsert {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// doorState is a person's shown status and its end, and how to reach
+// them.
+type doorState struct {
+	status                             string
+	until                              time.Time
+	name, lang, phone, email, guardian string
+}
+
+// traceCases traces cases in tx, reading through it, and returns how many
+// statuses it gave.
+func (tx *Tx) traceCases(ctx context.Context, cases []*caseRec, cfg *jaga.TracingConfig) (int, error) {
+	given, err := tx.db.collect(ctx, tx, cases, cfg, tx.now, false)
+	if err != nil {
+		return 0, err
+	}
+	news, err := tx.apply(ctx, given, cfg)
+	if err != nil {
+		return 0, err
+	}
+	// The cases' own confirmed statuses show at once.
+	ids := make([]string, len(cases))
+	for i, c := range cases {
+		ids[i] = c.personID
+	}
+	if err := tx.refreshPeople(ctx, ids); err != nil {
+		return 0, err
+	}
+	return tx.markTraced(ctx, cases, news)
+}
+
+// markTraced stamps the cases traced and adds their new statuses.
+func (tx *Tx) markTraced(ctx context.Context, cases []*caseRec, news map[string]int) (int, error) {
+	total := 0
+	for _, c := range cases {
+		total += news[c.id]
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET traced_at = $1, contacts = contacts + $2 WHERE id = $3`, tx.now, news[c.id], c.id); err != nil {
+			return 0, fmt.Errorf("trace case: %w", err)
+		}
+	}
+	return total, nil
+}
+
+// traceOutside traces cases as TraceDay does: it collects through the
+// pool, then writes in short transactions of whole people, so that no
+// transaction holds the write lock for long. It returns the new statuses.
+func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (int, error) {
+	now := s.db.now()
+	q, parallel, release, err := s.db.tracingReader(ctx)
+	if err != nil {
+		return 0, err
+	}
+	given, err := s.db.collect(ctx, q, cases, &s.cfg, now, parallel)
+	release()
+	if err != nil {
+		return 0, err
+	}
+	// A person's statuses land in one transaction, so that they are told
+	// once, of the highest.
+	sort.SliceStable(given, func(i, j int) bool { return given[i].st.PersonID < given[j].st.PersonID })
+	news := map[string]int{}
+	for i := 0; i < len(given); {
+		j := min(i+statusesPerTx, len(given))
+		for j < len(given) && given[j].st.PersonID == given[j-1].st.PersonID {
+			j++
+		}
+		if err := s.inTx(ctx, func(tx *Tx) error {
+			n, err := tx.apply(ctx, given[i:j], &s.cfg)
+			for k, v := range n {
+				news[k] += v
+			}
+			return err
+		}); err != nil {
+			return 0, err
+		}
+		i = j
+	}
+	total := 0
+	err = s.inTx(ctx, func(tx *Tx) error {
+		ids := make([]string, len(cases))
+		for i, c := range cases {
+			ids[i] = c.personID
+		}
+		if err := tx.refreshPeople(ctx, ids); err != nil {
+			return err
+		}
+		total, err = tx.markTraced(ctx, cases, news)
+		return err
+	})
+	return total, err
+}
+
+// tracingReader returns what tracing reads through outside a transaction:
+// on SQLite one connection, since each has its own page cache and the
+// reads of nearby premises share pages; on PostgreSQL the pool, read
+// concurrently. release gives the connection back.
+func (db *DB) tracingReader(ctx context.Context) (q reader, parallel bool, release func(), err error) {
+	if db.dialect != SQLite {
+		return db.db, true, func() {}, nil
+	}
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return nil, false, nil, fmt.Errorf("trace: %w", err)
+	}
+	return conn, false, func() { conn.Close() }, nil
+}
+
+// FindDay finds what tracing the cases confirmed on day would give, and
+// writes nothing: the reading half of TraceDay, for the tracing benchmark
+// to set beside a query that only reads. It returns the statuses found.
+func (s *TracingService) FindDay(ctx context.Context, day string) (int, error) {
+	if a := jaga.ActorFromContext(ctx); !tracer(a) {
+		return 0, jaga.Errorf(jaga.EFORBIDDEN, "Only ministry health officers trace cases.")
+	}
+	start, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(day), jaga.MalaysiaTime)
+	if err != nil {
+		return 0, jaga.Invalid(map[string]string{"day": "The day must be a date as YYYY-MM-DD."})
+	}
+	cases, err := s.casesOfDay(ctx, start)
+	if err != nil {
+		return 0, err
+	}
+	q, parallel, release, err := s.db.tracingReader(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	total := 0
+	for i := 0; i < len(cases); i += traceBatch {
+		given, err := s.db.collect(ctx, q, cases[i:min(i+traceBatch, len(cases))], &s.cfg, s.db.now(), parallel)
+		if err != nil {
+			return 0, err
+		}
+		total += len(given)
+	}
+	return total, nil
+}
+
+// inTx runs f in a transaction and commits it.
+func (s *TracingService) inTx(ctx context.Context, f func(tx *Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// TraceCase traces one case again, as TraceDay traces each: for jaga's
+// own jobs and the tracing benchmark. It returns the new statuses.
+func (s *TracingService) TraceCase(ctx context.Context, caseID string) (int, error) {
+	if a := jaga.ActorFromContext(ctx); !tracer(a) {
+		return 0, jaga.Errorf(jaga.EFORBIDDEN, "Only ministry health officers trace cases.")
+	}
+	c := &caseRec{}
+	err := s.db.db.QueryRowContext(ctx, `SELECT id, person_id, trace_ref, reference, infectious_from, infectious_to FROM cases WHERE id = $1`, caseID).
+		Scan(&c.id, &c.personID, &c.traceRef, &c.reference, &c.window.From, &c.window.To)
+	if err == sql.ErrNoRows {
+		return 0, jaga.Errorf(jaga.ENOTFOUND, "No such case.")
+	} else if err != nil {
+		return 0, fmt.Errorf("trace case: %w", err)
+	}
+	c.window.From, c.window.To = c.window.From.UTC(), c.window.To.UTC()
+	return s.traceOutside(ctx, []*caseRec{c})
+}
+
+// KeyAddresses gives an address key to people registered before keys
+// were kept, a few thousand a transaction; for jaga's start. It returns
+// how many it keyed.
+func (s *TracingService) KeyAddresses(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		rows, err := s.db.db.QueryContext(ctx, `SELECT id, address FROM people WHERE address_key = '' AND address <> '' LIMIT 2000`)
+		if err != nil {
+			return total, fmt.Errorf("key addresses: %w", err)
+		}
+		type pa struct{ id, key string }
+		var todo []pa
+		for rows.Next() {
+			var id, address string
+			if err := rows.Scan(&id, &address); err != nil {
+				rows.Close()
+				return total, fmt.Errorf("key addresses: %w", err)
+			}
+			todo = append(todo, pa{id, jaga.AddressKey(address)})
+		}
+		if err := rows.Close(); err != nil {
+			return total, err
+		}
+		if len(todo) == 0 {
+			return total, nil
+		}
+		keyed := 0
+		err = s.inTx(ctx, func(tx *Tx) error {
+			for _, p := range todo {
+				if p.key == "" {
+					continue // punctuation alone: no household
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE people SET address_key = $1 WHERE id = $2`, p.key, p.id); err != nil {
+					return fmt.Errorf("key addresses: %w", err)
+				}
+				keyed++
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += keyed
+		if keyed == 0 {
+			return total, nil
+		}
+	}
+}
