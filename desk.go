@@ -1133,6 +1133,7 @@ type AgentTicketView struct {
 	Masked      bool          `json:"masked"`               // the person's fields are masked
 	ContractID  string        `json:"contractId,omitempty"` // the contract the view relies on
 	Attempts    []*FixAttempt `json:"attempts"`             // the self-service fixes tried before the ticket opened
+	Changes     []*DeskChange `json:"changes"`              // the changes to the record asked for on the ticket
 }
 
 // QueueFilter selects tickets of an agent's queues.
@@ -1211,6 +1212,27 @@ type DeskService interface {
 	// someone who is not the caller's, EUNAVAILABLE when the service the
 	// fix needs is not running.
 	RunFix(ctx context.Context, r FixRequest) (*FixAttempt, error)
+
+	// RequestChange asks for a change to the record of the ticket's
+	// person: a refresh or a correction, of a part of the record the
+	// ticket's type concerns. A ministry agent, or a contractor's agent
+	// whose contract covers RECORD_CORRECTION for the categories, acts at
+	// once (a correction still waits for a second officer); anyone else's
+	// request waits for a ministry supervisor or health officer (see
+	// DecideChange). Either way through the gate and the access log, and
+	// noted on the ticket. EFORBIDDEN when the gate denies, EINVALID for a
+	// bad request, ECONFLICT on a closed ticket, EUNAVAILABLE when a
+	// refresh cannot issue certificates.
+	RequestChange(ctx context.Context, ticketID string, r ChangeRequest) (*DeskChange, error)
+	// Changes lists change requests by status (every status if empty),
+	// newest first, for those who decide them (CanDecideChanges).
+	// EFORBIDDEN for anyone else.
+	Changes(ctx context.Context, status string) ([]*DeskChange, error)
+	// DecideChange approves or rejects a pending change request through
+	// the gate; a correction is decided as CorrectionService decides it.
+	// The ticket's thread shows the outcome. EFORBIDDEN for anyone but
+	// CanDecideChanges and for the requester, ECONFLICT once decided.
+	DecideChange(ctx context.Context, id string, approve bool) (*DeskChange, error)
 
 	// DeskReport recomputes the desk's figures per queue and per agent
 	// from the stored clock events, for supervisors (their organisation's

@@ -47,6 +47,9 @@ func TestDeskFixRequestValid(t *testing.T) {
 		{"a flow of its own", jaga.FixRequest{Fix: jaga.FixUpdateContact}, "fix"},
 		{"unknown fix", jaga.FixRequest{Fix: "reboot"}, "fix"},
 		{"unknown type", jaga.FixRequest{Fix: jaga.FixResendCert, Type: "complaint"}, "type"},
+		{"verify a certificate", jaga.FixRequest{Fix: jaga.FixVerifyOverseas, Payload: " HC1:6BFOXN "}, ""},
+		{"verify nothing", jaga.FixRequest{Fix: jaga.FixVerifyOverseas, Payload: "  "}, "payload"},
+		{"a certificate for another fix", jaga.FixRequest{Fix: jaga.FixResendCert, Payload: "HC1:6BFOXN"}, "payload"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,22 +8,35 @@ import (
 
 // Self-service outcomes: what a fix found.
 const (
-	OutcomeFixed         = "fixed"          // the fix changed something: a dose reached the certificate
-	OutcomeUnchanged     = "unchanged"      // the registry holds doses, and the certificate already says what they say
-	OutcomeNoDoses       = "no_doses"       // the registry holds no dose for the person
-	OutcomeExplained     = "explained"      // the status was shown with its reason, rule, window and end
-	OutcomeSent          = "sent"           // a notice with a link to the certificate was queued to the citizen
-	OutcomeNoCertificate = "no_certificate" // there is no certificate to send yet
+	OutcomeFixed          = "fixed"           // the fix changed something: a dose reached the certificate
+	OutcomeUnchanged      = "unchanged"       // the registry holds doses, and the certificate already says what they say
+	OutcomeNoDoses        = "no_doses"        // the registry holds no dose for the person
+	OutcomeExplained      = "explained"       // the status was shown with its reason, rule, window and end
+	OutcomeSent           = "sent"            // a notice with a link to the certificate was queued to the citizen
+	OutcomeNoCertificate  = "no_certificate"  // there is no certificate to send yet
+	OutcomeVerified       = "verified"        // a foreign certificate's signature holds and it is valid
+	OutcomeNotVerified    = "not_verified"    // a foreign certificate could not be verified; Detail says why
+	OutcomeContactUpdated = "contact_updated" // a phone number or email was changed with a one-time code
 )
+
+// MaxCertificatePayload bounds the text of a certificate's QR code that a
+// citizen submits for verification.
+const MaxCertificatePayload = 8192
 
 // FixAttemptWindow is how long a fix's attempt is carried into a ticket the
 // citizen then opens about the same person.
 const FixAttemptWindow = 24 * time.Hour
 
-// RunnableFixes are the fixes that jaga runs itself; updating a contact is
-// the account's own flow, and verifying a foreign certificate the
-// verifier's page.
-var RunnableFixes = []string{FixRefreshRecord, FixExplainStatus, FixResendCert}
+// RunnableFixes are the fixes that jaga runs itself. Updating a contact is
+// the account's own flow, which records its attempt when the code is
+// confirmed.
+var RunnableFixes = []string{FixRefreshRecord, FixExplainStatus, FixResendCert, FixVerifyOverseas}
+
+// ResolvingOutcome reports whether a fix's outcome is likely to have
+// solved the problem.
+func ResolvingOutcome(outcome string) bool {
+	return outcome == OutcomeFixed || outcome == OutcomeSent || outcome == OutcomeVerified || outcome == OutcomeContactUpdated
+}
 
 // FixRequest is a citizen's request to run a self-service fix for
 // themselves or a dependant.
@@ -31,6 +44,9 @@ type FixRequest struct {
 	Fix      string `json:"fix"`
 	PersonID string `json:"personId,omitempty"` // the citizen or a dependant; if empty, the citizen
 	Type     string `json:"type,omitempty"`     // the ticket type the citizen came with, if any
+	// Payload is the text of a foreign certificate's QR code, for
+	// FixVerifyOverseas only; it is verified and never stored.
+	Payload string `json:"payload,omitempty"`
 }
 
 // Valid returns the request's problems, or nil.
@@ -38,6 +54,15 @@ func (f *FixRequest) Valid() map[string]string {
 	problems := map[string]string{}
 	if !slices.Contains(RunnableFixes, f.Fix) {
 		problems["fix"] = "Fix must be one of " + strings.Join(RunnableFixes, ", ") + "."
+	}
+	f.Payload = strings.TrimSpace(f.Payload)
+	switch {
+	case f.Fix == FixVerifyOverseas && f.Payload == "":
+		problems["payload"] = "Paste the text of the certificate's QR code."
+	case f.Fix == FixVerifyOverseas && len(f.Payload) > MaxCertificatePayload:
+		problems["payload"] = "This is too long to be a certificate's QR code."
+	case f.Fix != FixVerifyOverseas && f.Payload != "":
+		problems["payload"] = "Only the overseas certificate check takes a certificate."
 	}
 	if f.Type != "" {
 		if _, ok := TicketTypeByCode(f.Type); !ok {
@@ -68,6 +93,7 @@ type FixAttempt struct {
 	// What the citizen is shown; not stored.
 	Refresh *RefreshResult `json:"refresh,omitempty"`
 	Risk    *RiskView      `json:"risk,omitempty"`
+	Verify  *VerifyResult  `json:"verify,omitempty"`
 }
 
 // FixesFor returns the self-service fixes offered for a ticket type; for

@@ -241,6 +241,29 @@ func cases() []gateCase {
 		{"contractor support agent cannot update",
 			request(contractorAgent, update, ticket, identity, withContracts(contractorContract)),
 			denied("default-deny").under("C-contractor")},
+		// ministry-support-record-change and contractor-record-change
+		{"ministry support agent refreshes a record for a ticket",
+			request(ministryAgent, update, correction, []string{jaga.CategoryVaccination}),
+			allowed("ministry-support-record-change", false)},
+		{"ministry supervisor reads a correction to decide it",
+			request(ministrySuper, read, correction, identity), allowed("ministry-support-record-change", false)},
+		{"ministry support agent cannot correct contact details",
+			request(ministryAgent, update, correction, identityPhone), denied("default-deny")},
+		{"ministry support agent needs a ticket reference to change a record",
+			request(ministryAgent, update, correction, identity, withReference("")), denied("default-deny")},
+		{"contractor support agent without a record-correction contract asks instead",
+			request(contractorAgent, update, correction, identityVaccination, withContracts(contractorContract)),
+			denied("contract-required")},
+		{"contractor support agent under a record-correction contract",
+			request(contractorAgent, update, correction, identityVaccination, withContracts(contract("C-correct", jaga.OrgContractor, func(c *jaga.Contract) {
+				c.Purposes = []string{jaga.PurposeSupportTicket, jaga.PurposeRecordCorrection}
+			}))),
+			allowed("contractor-record-change", true).under("C-correct")},
+		{"contractor support agent cannot read for record correction",
+			request(contractorAgent, read, correction, identity, withContracts(contract("C-correct", jaga.OrgContractor, func(c *jaga.Contract) {
+				c.Purposes = []string{jaga.PurposeRecordCorrection}
+			}))),
+			denied("default-deny").under("C-correct")},
 		{"contractor support agent for contact tracing",
 			request(contractorAgent, read, tracingP, identity, withContracts(contractorContract)),
 			denied("default-deny").under("C-contractor")},
@@ -629,7 +652,7 @@ func TestEveryPolicyTested(t *testing.T) {
 	if !tested[PolicyDefaultDeny] {
 		t.Error("default deny is not tested")
 	}
-	if len(g.forbids) != 5 || len(g.permits) != 11 {
+	if len(g.forbids) != 5 || len(g.permits) != 13 {
 		t.Errorf("%d forbids and %d permits; update the tests", len(g.forbids), len(g.permits))
 	}
 }

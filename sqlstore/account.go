@@ -261,6 +261,11 @@ func (s *AccountService) VerifyContactChange(ctx context.Context, challengeID, c
 			}
 			return fmt.Errorf("change contact: %w", err)
 		}
+		// A change of contact is the desk's self-service fix too: a
+		// ticket about the account opened soon after carries it.
+		if err := tx.recordContactFix(ctx, a.ID, c.Kind); err != nil {
+			return err
+		}
 		var err error
 		p, err = tx.person(ctx, a.ID)
 		return err

@@ -160,12 +160,24 @@ func (s *CorrectionService) RequestCorrection(ctx context.Context, r jaga.Correc
 	}
 	// From here on the record was read: a refusal keeps the gate's
 	// decision in the log.
+	c, err := tx.insertCorrection(ctx, a, r)
+	if err != nil {
+		return nil, tx.commitRefusal(err)
+	}
+	return c, tx.Commit()
+}
+
+// insertCorrection records a valid request as a pending correction asked
+// for by a, once the gate has allowed a to read the record. A request
+// that names no dose of the person, or the value the record holds, is
+// EINVALID.
+func (tx *Tx) insertCorrection(ctx context.Context, a *jaga.Actor, r jaga.CorrectionRequest) (*jaga.Correction, error) {
 	old, _, err := tx.correctedValue(ctx, r.PersonID, r.Field, r.DoseID)
 	if err == nil && old == r.NewValue {
 		err = jaga.Invalid(map[string]string{"newValue": "is the value the record already holds"})
 	}
 	if err != nil {
-		return nil, tx.commitRefusal(err)
+		return nil, err
 	}
 	c := &jaga.Correction{ID: newID(), PersonID: r.PersonID, Field: r.Field, DoseID: r.DoseID, OldValue: old,
 		NewValue: r.NewValue, Reason: r.Reason, Reference: r.Reference, Status: jaga.CorrectionPending,
@@ -177,7 +189,7 @@ func (s *CorrectionService) RequestCorrection(ctx context.Context, r jaga.Correc
 		c.CreatedBy, c.CreatedAt); err != nil {
 		return nil, fmt.Errorf("request correction: %w", err)
 	}
-	return c, tx.Commit()
+	return c, nil
 }
 
 // DecideCorrection approves or rejects a pending correction.
@@ -185,6 +197,9 @@ func (s *CorrectionService) DecideCorrection(ctx context.Context, id string, app
 	a, err := correctionOfficer(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if !jaga.CanDecideChanges(a) {
+		return nil, jaga.Errorf(jaga.EFORBIDDEN, "Only the ministry's health officers and supervisors decide corrections.")
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -224,6 +239,9 @@ func (s *CorrectionService) DecideCorrection(ctx context.Context, id string, app
 		WHERE id = $6 AND status = 'pending'`,
 		c.Status, c.DecidedBy, tx.now, nullString(c.CertID), certificateIDs(c.RevokedIDs), c.ID); err != nil {
 		return nil, fmt.Errorf("decide correction: %w", err)
+	}
+	if err := tx.correctionDecided(ctx, a, c); err != nil {
+		return nil, err
 	}
 	return c, tx.Commit()
 }
@@ -407,8 +425,8 @@ func (s *CorrectionService) Corrections(ctx context.Context, status string) ([]*
 	if err != nil {
 		return nil, err
 	}
-	if a.Role != jaga.RoleHealthOfficer || a.OrgKind != jaga.OrgMinistry {
-		return nil, jaga.Errorf(jaga.EFORBIDDEN, "Only the ministry's health officers see corrections.")
+	if !jaga.CanDecideChanges(a) {
+		return nil, jaga.Errorf(jaga.EFORBIDDEN, "Only the ministry's health officers and supervisors see corrections.")
 	}
 	switch status {
 	case "", jaga.CorrectionPending, jaga.CorrectionApproved, jaga.CorrectionRejected:

@@ -20,6 +20,9 @@ type DeskService struct {
 	// Tracing explains risk statuses for the self-service fix; if nil,
 	// that fix answers EUNAVAILABLE.
 	Tracing jaga.TracingService
+	// Verifier checks foreign certificates for the self-service fix; if
+	// nil, that fix answers EUNAVAILABLE.
+	Verifier jaga.CertificateVerifier
 }
 
 // NewDeskService returns the support desk of db.
@@ -723,6 +726,9 @@ func (s *DeskService) AgentTicket(ctx context.Context, id string, why jaga.Acces
 	v := &jaga.AgentTicketView{Ticket: th.Ticket, Posts: th.Posts, Attachments: th.Attachments, Person: projectPerson(p, tt.Categories),
 		Categories: tt.Categories, Masked: d.Masked, ContractID: d.ContractID}
 	if v.Attempts, err = tx.ticketAttempts(ctx, t.ID); err != nil {
+		return nil, err
+	}
+	if v.Changes, err = tx.ticketChanges(ctx, t.ID); err != nil {
 		return nil, err
 	}
 	if slices.Contains(tt.Categories, jaga.CategoryVaccination) {

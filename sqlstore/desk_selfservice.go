@@ -38,6 +38,16 @@ func (s *DeskService) RunFix(ctx context.Context, r jaga.FixRequest) (*jaga.FixA
 		}
 		risk = views[i]
 	}
+	var verified *jaga.VerifyResult
+	if r.Fix == jaga.FixVerifyOverseas {
+		if s.Verifier == nil {
+			return nil, jaga.Errorf(jaga.EUNAVAILABLE, "Certificate verification is not available at the moment; try again later.")
+		}
+		var err error
+		if verified, err = s.Verifier.Verify(ctx, r.Payload, time.Time{}); err != nil {
+			return nil, err
+		}
+	}
 	if r.Fix == jaga.FixRefreshRecord && s.db.Signer == nil {
 		return nil, jaga.Errorf(jaga.EUNAVAILABLE, "Certificates cannot be issued at the moment; try again later.")
 	}
@@ -57,16 +67,59 @@ func (s *DeskService) RunFix(ctx context.Context, r jaga.FixRequest) (*jaga.FixA
 		explainAttempt(at, risk)
 	case jaga.FixResendCert:
 		err = tx.fixResend(ctx, at)
+	case jaga.FixVerifyOverseas:
+		verifyAttempt(at, verified)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO desk_fix_attempts (id, requester_id, person_id, fix, outcome, detail, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, at.ID, a.ID, at.PersonID, at.Fix, at.Outcome, at.Detail, tx.now); err != nil {
-		return nil, fmt.Errorf("record fix: %w", err)
+	if err := tx.recordFix(ctx, a.ID, at); err != nil {
+		return nil, err
 	}
 	return at, tx.Commit()
+}
+
+// recordFix stores an attempt that requesterID ran, for a ticket they may
+// open afterwards.
+func (tx *Tx) recordFix(ctx context.Context, requesterID string, at *jaga.FixAttempt) error {
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO desk_fix_attempts (id, requester_id, person_id, fix, outcome, detail, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, at.ID, requesterID, at.PersonID, at.Fix, at.Outcome, at.Detail, tx.now); err != nil {
+		return fmt.Errorf("record fix: %w", err)
+	}
+	return nil
+}
+
+// recordContactFix records a citizen's change of their phone number or
+// email (kind) as the self-service fix FixUpdateContact; the new value is
+// not recorded.
+func (tx *Tx) recordContactFix(ctx context.Context, personID, kind string) error {
+	what := "phone number"
+	if kind == jaga.ContactEmail {
+		what = "email address"
+	}
+	return tx.recordFix(ctx, personID, &jaga.FixAttempt{ID: newTimeID(tx.now), Fix: jaga.FixUpdateContact, PersonID: personID,
+		Outcome: jaga.OutcomeContactUpdated, Detail: "The " + what + " was changed with a one-time code sent to it."})
+}
+
+// verifyAttempt records what the verification of a foreign certificate
+// found: its kind, issuer and validity, never a value of its content.
+func verifyAttempt(at *jaga.FixAttempt, res *jaga.VerifyResult) {
+	at.Verify = res
+	kind := map[string]string{"eu-dcc": "An EU Digital COVID Certificate", "shc": "A SMART Health Card"}[res.Kind]
+	if kind == "" {
+		kind = "A certificate"
+	}
+	if res.Issuer != "" {
+		kind += " issued by " + res.Issuer
+	}
+	if res.Valid {
+		at.Outcome, at.Resolved = jaga.OutcomeVerified, true
+		at.Detail = kind + ": its signature holds and it is valid."
+		return
+	}
+	at.Outcome = jaga.OutcomeNotVerified
+	at.Detail = kind + ": not valid (" + res.Problem + "). " + res.Reason
 }
 
 // fixRefresh re-reads the person's doses and issues a certificate if what
@@ -182,7 +235,7 @@ func (tx *Tx) ticketAttempts(ctx context.Context, ticketID string) ([]*jaga.FixA
 			return nil, fmt.Errorf("fix attempts: %w", err)
 		}
 		at.At = at.At.UTC()
-		at.Resolved = at.Outcome == jaga.OutcomeFixed || at.Outcome == jaga.OutcomeSent
+		at.Resolved = jaga.ResolvingOutcome(at.Outcome)
 		out = append(out, at)
 	}
 	return out, rows.Err()

@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,105 @@ func TestDeskSelfService(t *testing.T) {
 			}
 			if n := e.count(t, `SELECT COUNT(*) FROM desk_fix_attempts`); n != 1 {
 				t.Fatalf("%d attempts left after the purge, want the carried one", n)
+			}
+		})
+	})
+}
+
+// fakeVerifier answers every certificate with its result.
+type fakeVerifier struct{ res jaga.VerifyResult }
+
+func (f fakeVerifier) Verify(context.Context, string, time.Time) (*jaga.VerifyResult, error) {
+	r := f.res
+	return &r, nil
+}
+
+// TestDeskSelfServiceRecorded checks that verifying an overseas certificate
+// and changing a contact are attempts that a ticket of their type carries,
+// holding neither the certificate nor the new contact.
+func TestDeskSelfServiceRecorded(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		desk := sqlstore.NewDeskService(e.DB)
+		ministry := e.org(t, jaga.OrgMinistry)
+		agent, _ := e.staff(t, ministry, jaga.RoleSupportAgent)
+		for _, q := range []string{jaga.QueueMinistryTier2, jaga.QueueContractorTier1} {
+			wantCode(t, desk.SetQueueOrganisation(system(), q, ministry.ID), "")
+		}
+		citizen := e.signIn(t, "012-345 6789")
+		const payload = "HC1:6BFOXN%TSMAHN-HWWK2RL99TEZP3Z9M52N651WGRJPTWG%E5EM5K:3.UAXCVEM7F/8X*G-O9 WUQRELS4"
+		valid := fakeVerifier{jaga.VerifyResult{Valid: true, Kind: "eu-dcc", Issuer: "SG"}}
+		unknown := fakeVerifier{jaga.VerifyResult{Problem: jaga.VerifyUnknownKey, Step: "trust", Kind: "eu-dcc", Issuer: "SG",
+			Reason: "No trusted key matches the signer's key id."}}
+		tests := []struct {
+			name     string
+			verifier jaga.CertificateVerifier
+			payload  string
+			code     string
+			outcome  string
+		}{
+			{"no verifier", nil, payload, jaga.EUNAVAILABLE, ""},
+			{"no certificate", valid, "  ", jaga.EINVALID, ""},
+			{"too long to be a certificate", valid, strings.Repeat("A", jaga.MaxCertificatePayload+1), jaga.EINVALID, ""},
+			{"a valid certificate", valid, payload, "", jaga.OutcomeVerified},
+			{"an unknown signer", unknown, payload, "", jaga.OutcomeNotVerified},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				desk.Verifier = tc.verifier
+				at, err := desk.RunFix(as(citizen), jaga.FixRequest{Fix: jaga.FixVerifyOverseas, Payload: tc.payload,
+					Type: jaga.TicketOverseasCertificate})
+				wantCode(t, err, tc.code)
+				if err == nil && (at.Outcome != tc.outcome || at.Resolved != (tc.outcome == jaga.OutcomeVerified) || at.Verify == nil) {
+					t.Fatalf("attempt = %+v, want %s", at, tc.outcome)
+				}
+			})
+		}
+		t.Run("a certificate goes to no other fix", func(t *testing.T) {
+			_, err := desk.RunFix(as(citizen), jaga.FixRequest{Fix: jaga.FixResendCert, Payload: payload})
+			wantCode(t, err, jaga.EINVALID)
+		})
+
+		email := "wei.ming@example.com"
+		ch, err := e.Accounts.StartContactChange(as(citizen), email)
+		wantCode(t, err, "")
+		_, err = e.Accounts.VerifyContactChange(as(citizen), ch.ID, e.code(t, email))
+		wantCode(t, err, "")
+
+		for _, tc := range []struct {
+			name  string
+			n     jaga.NewTicket
+			fix   string
+			count int
+		}{
+			{"an overseas certificate ticket carries both checks", jaga.NewTicket{Type: jaga.TicketOverseasCertificate,
+				Form: map[string]string{"issuingCountry": "SG", "format": "eu_dcc"}}, jaga.FixVerifyOverseas, 2},
+			{"an account ticket carries the contact change", jaga.NewTicket{Type: jaga.TicketAccountChange,
+				Form: map[string]string{"change": "lost_phone"}}, jaga.FixUpdateContact, 1},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				th, err := desk.OpenTicket(as(citizen), tc.n)
+				wantCode(t, err, "")
+				if len(th.Ticket.Tried) != 1 || th.Ticket.Tried[0] != tc.fix {
+					t.Fatalf("tried = %v, want %s", th.Ticket.Tried, tc.fix)
+				}
+				v, err := desk.AgentTicket(as(agent), th.Ticket.ID, jaga.AccessReason{})
+				wantCode(t, err, "")
+				if len(v.Attempts) != tc.count {
+					t.Fatalf("attempts = %+v, want %d", v.Attempts, tc.count)
+				}
+				for _, at := range v.Attempts {
+					if at.Fix != tc.fix || at.Detail == "" {
+						t.Fatalf("attempt = %+v", at)
+					}
+				}
+			})
+		}
+		t.Run("neither the certificate nor the new contact is kept", func(t *testing.T) {
+			stored := e.tableText(t, "desk_fix_attempts")
+			for _, secret := range []string{payload[:20], email} {
+				if strings.Contains(stored, secret) {
+					t.Fatalf("the attempts hold %q:\n%s", secret, stored)
+				}
 			}
 		})
 	})

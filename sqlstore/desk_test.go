@@ -252,3 +252,59 @@ func TestDeskMergeAndAssign(t *testing.T) {
 		wantCode(t, err, jaga.ECONFLICT)
 	})
 }
+
+// TestDeskReopen checks that a citizen's reply reopens a resolved ticket
+// within ReopenWindow, starting its clocks again, and is refused after it
+// with nothing written; and that each change reaches the citizen through
+// the outbox as a notice that holds no part of the thread.
+func TestDeskReopen(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		w := newDeskWorld(t, e, true)
+		const answer = "The dose is in your record now."
+		tests := []struct {
+			name  string
+			after time.Duration
+			code  string
+			state string
+			posts int
+		}{
+			{"within the window the reply reopens", jaga.ReopenWindow - time.Hour, "", jaga.StateInReview, 2},
+			{"after the window a new ticket is needed", jaga.ReopenWindow + time.Hour, jaga.ECONFLICT, jaga.StateResolved, 1},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				th, err := w.desk.OpenTicket(as(w.citizen), boosterMissing())
+				wantCode(t, err, "")
+				id := th.Ticket.ID
+				_, err = w.desk.TransitionTicket(as(w.contractAgt), id, jaga.TransitionRequest{State: jaga.StateResolved, Message: answer})
+				wantCode(t, err, "")
+				e.Clock.Advance(tc.after)
+				_, err = w.desk.Reply(as(w.citizen), id, jaga.Reply{Body: "It is missing again."})
+				wantCode(t, err, tc.code)
+				if tc.code != "" && !strings.Contains(jaga.ErrorMessage(err), "resolved more than 14 days ago") {
+					t.Fatalf("refusal = %q", jaga.ErrorMessage(err))
+				}
+				mine, err := w.desk.MyTicket(as(w.citizen), id)
+				wantCode(t, err, "")
+				if mine.Ticket.State != tc.state || len(mine.Posts) != tc.posts {
+					t.Fatalf("ticket %s with %d posts, want %s with %d", mine.Ticket.State, len(mine.Posts), tc.state, tc.posts)
+				}
+				events, err := w.desk.SLAEvents(as(w.contractAgt), id)
+				wantCode(t, err, "")
+				activations := 0
+				for _, ev := range events {
+					if ev.Metric == jaga.MetricResolution && ev.Kind == jaga.SLAActivated {
+						activations++
+					}
+				}
+				if reopened := tc.code == ""; (activations == 2) != reopened || (mine.Ticket.NextUpdateBy != nil) != reopened {
+					t.Fatalf("%d resolution clocks, next update %v; reopened %v", activations, mine.Ticket.NextUpdateBy, reopened)
+				}
+				outbox := e.tableText(t, "outbox")
+				if !strings.Contains(outbox, mine.Ticket.Reference) || strings.Contains(outbox, answer) {
+					t.Fatalf("the outbox does not hold a notice without the thread:\n%s", outbox)
+				}
+			})
+		}
+	})
+}

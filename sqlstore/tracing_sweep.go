@@ -731,12 +731,15 @@ func (tx *Tx) markTraced(ctx context.Context, cases []*caseRec, news map[string]
 // transaction holds the write lock for long. It returns the new statuses.
 func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (int, error) {
 	now := s.db.now()
-	q, parallel, release, err := s.db.tracingReader(ctx)
+	q, parallel, release, err := s.db.tracingReader(ctx, len(cases))
 	if err != nil {
 		return 0, err
 	}
+	defer release()
+	// On SQLite the writes go through the same connection, whose page
+	// cache holds the people and statuses just read.
+	conn, _ := q.(*sql.Conn)
 	given, err := s.db.collect(ctx, q, cases, &s.cfg, now, parallel)
-	release()
 	if err != nil {
 		return 0, err
 	}
@@ -749,7 +752,7 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 		for j < len(given) && given[j].st.PersonID == given[j-1].st.PersonID {
 			j++
 		}
-		if err := s.inTx(ctx, func(tx *Tx) error {
+		if err := s.inTx(ctx, conn, func(tx *Tx) error {
 			n, err := tx.apply(ctx, given[i:j], &s.cfg)
 			for k, v := range n {
 				news[k] += v
@@ -761,7 +764,7 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 		i = j
 	}
 	total := 0
-	err = s.inTx(ctx, func(tx *Tx) error {
+	err = s.inTx(ctx, conn, func(tx *Tx) error {
 		ids := make([]string, len(cases))
 		for i, c := range cases {
 			ids[i] = c.personID
@@ -779,7 +782,7 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 // on SQLite one connection, since each has its own page cache and the
 // reads of nearby premises share pages; on PostgreSQL the pool, read
 // concurrently. release gives the connection back.
-func (db *DB) tracingReader(ctx context.Context) (q reader, parallel bool, release func(), err error) {
+func (db *DB) tracingReader(ctx context.Context, cases int) (q reader, parallel bool, release func(), err error) {
 	if db.dialect != SQLite {
 		return db.db, true, func() {}, nil
 	}
@@ -787,7 +790,20 @@ func (db *DB) tracingReader(ctx context.Context) (q reader, parallel bool, relea
 	if err != nil {
 		return nil, false, nil, fmt.Errorf("trace: %w", err)
 	}
-	return conn, false, func() { conn.Close() }, nil
+	if cases < 100 {
+		return conn, false, func() { conn.Close() }, nil
+	}
+	// A larger page cache while tracing many cases (1 GiB at most,
+	// allocated as used), back to the pool's 64 MiB after, which empties
+	// it: a single case keeps the connection's warm cache instead.
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -1048576`); err != nil {
+		conn.Close()
+		return nil, false, nil, fmt.Errorf("trace: %w", err)
+	}
+	return conn, false, func() {
+		conn.ExecContext(context.Background(), `PRAGMA cache_size = -65536`)
+		conn.Close()
+	}, nil
 }
 
 // FindDay finds what tracing the cases confirmed on day would give, and
@@ -805,7 +821,7 @@ func (s *TracingService) FindDay(ctx context.Context, day string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	q, parallel, release, err := s.db.tracingReader(ctx)
+	q, parallel, release, err := s.db.tracingReader(ctx, len(cases))
 	if err != nil {
 		return 0, err
 	}
@@ -821,11 +837,21 @@ func (s *TracingService) FindDay(ctx context.Context, day string) (int, error) {
 	return total, nil
 }
 
-// inTx runs f in a transaction and commits it.
-func (s *TracingService) inTx(ctx context.Context, f func(tx *Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+// inTx runs f in a transaction on conn, or the pool when conn is nil,
+// and commits it.
+func (s *TracingService) inTx(ctx context.Context, conn *sql.Conn, f func(tx *Tx) error) error {
+	var tx *Tx
+	if conn == nil {
+		var err error
+		if tx, err = s.db.BeginTx(ctx, nil); err != nil {
+			return err
+		}
+	} else {
+		stx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		tx = &Tx{Tx: stx, db: s.db, now: s.db.now()}
 	}
 	defer tx.Rollback()
 	if err := f(tx); err != nil {
@@ -879,7 +905,7 @@ func (s *TracingService) KeyAddresses(ctx context.Context) (int, error) {
 			return total, nil
 		}
 		keyed := 0
-		err = s.inTx(ctx, func(tx *Tx) error {
+		err = s.inTx(ctx, nil, func(tx *Tx) error {
 			for _, p := range todo {
 				if p.key == "" {
 					continue // punctuation alone: no household

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jaga-health/jaga"
+	"github.com/jaga-health/jaga/cert"
 	"github.com/jaga-health/jaga/sqlstore"
 )
 
@@ -82,6 +83,16 @@ func newDeskEnv(t *testing.T) *deskEnv {
 	e.clock = &testClock{now: e.t0}
 	e.db.Now = e.clock.Now
 	e.db.AttachmentKey = []byte("jaga-web-test-attachment-key-32b") // 32 bytes
+	master := make([]byte, cert.MasterKeySize)
+	kr := &cert.Keyring{Store: e.db, Master: master}
+	if _, err := kr.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	is, err := kr.Issuer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db.Signer = cert.NewSigner(is)
 	e.desk = sqlstore.NewDeskService(e.db)
 	e.svc.Desk = e.desk
 	srv, err := NewServer(e.svc, Options{Logger: e.db.Logger})
@@ -213,9 +224,10 @@ const (
 // works, if any.
 var subjects = map[string]string{roleMAgent: subjectTier2, roleMSuper: subjectTier2, roleLiaison: subjectImmigration}
 
-// ticketIDs are a subject's ticket, its twin (for merging) and an
-// attachment of the ticket.
-type ticketIDs struct{ id, twin, attachment string }
+// ticketIDs are a subject's ticket, its twin (for merging), an attachment
+// of the ticket and a pending request to refresh the owner's record, asked
+// for by the contractor on another ticket.
+type ticketIDs struct{ id, twin, attachment, change string }
 
 // pngFile returns a small PNG photo.
 func pngFile(t *testing.T) []byte {
@@ -257,6 +269,20 @@ func (e *deskEnv) subject(t *testing.T, kind string) ticketIDs {
 		t.Fatal(err)
 	}
 	ids.attachment = a.ID
+	at := e.clock.Now()
+	e.clock.set(e.t0) // while the contractor's contract is in force
+	defer e.clock.set(at)
+	th, err := e.desk.OpenTicket(owner, jaga.NewTicket{Type: jaga.TicketDoseMissing,
+		Form: map[string]string{"doseNumber": "3", "givenOn": "2022-01-15", "country": "MY"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.desk.RequestChange(jaga.NewContextWithActor(context.Background(), e.actors[roleCWith]), th.Ticket.ID,
+		jaga.ChangeRequest{Kind: jaga.ChangeRefresh, Reason: "booster of January 2022 not shown"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids.change = c.ID
 	return ids
 }
 
@@ -288,7 +314,7 @@ func TestDeskAPIRoles(t *testing.T) {
 	}
 	path := func(format string) func(ticketIDs) string {
 		return func(ids ticketIDs) string {
-			r := strings.NewReplacer("{id}", ids.id, "{aid}", ids.attachment)
+			r := strings.NewReplacer("{id}", ids.id, "{aid}", ids.attachment, "{cid}", ids.change)
 			return r.Replace(format)
 		}
 	}
@@ -362,6 +388,17 @@ func TestDeskAPIRoles(t *testing.T) {
 	day := e.t0.In(jaga.Malaysia).Format(time.DateOnly)
 	add("read the desk report", "GET", path("/api/v1/desk/reports?from="+day+"&to="+day), noBody,
 		map[string]int{roleAnonymous: 401, roleMSuper: 200}, 403)
+	add("export the desk report", "GET", path("/api/v1/desk/reports.csv?from="+day+"&to="+day), noBody,
+		map[string]int{roleAnonymous: 401, roleMSuper: 200}, 403)
+	// The ministry refreshes at once; the contractor and the liaison, whose
+	// contracts do not cover record corrections, ask.
+	s, d = deskStatus(201, 403, 201)
+	add("ask for a change to the record", "POST", path("/api/v1/desk/tickets/{id}/changes"),
+		json_(jaga.ChangeRequest{Kind: jaga.ChangeRefresh, Reason: "the booster is not on the certificate"}), s, d)
+	deciders := map[string]int{roleAnonymous: 401, roleMSuper: 200}
+	add("list change requests", "GET", path("/api/v1/desk/changes?status=pending"), noBody, deciders, 403)
+	add("approve a change request", "POST", path("/api/v1/desk/changes/{cid}/approve"), noBody, deciders, 403)
+	add("reject a change request", "POST", path("/api/v1/desk/changes/{cid}/reject"), noBody, deciders, 403)
 
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
@@ -432,6 +469,7 @@ func TestDeskAPIRoles(t *testing.T) {
 			"Jabatan Imigresen Ujian/KKM-DPA-DESK-IMI/SUPPORT_TICKET/allow/authority-support",
 			"Penerbangan Ujian/KKM-DPA-DESK-AIR/AIRLINE_QUERY/allow/airline-agent",
 			"Kementerian Ujian//SUPPORT_TICKET/allow/ministry-support",
+			"Kementerian Ujian//RECORD_CORRECTION/allow/ministry-support-record-change",
 		} {
 			if !seen[want] {
 				t.Errorf("no access %s among %v", want, seen)

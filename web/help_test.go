@@ -223,7 +223,83 @@ func TestHelpPages(t *testing.T) {
 		agent.get("/api/v1/desk/reports.csv?from="+day+"&to="+day).expect(t, 403)
 		super.get("/api/v1/desk/reports?from="+day).expect(t, 400)
 	})
+
+	t.Run("the report page shows the CSV's figures", func(t *testing.T) {
+		day := time.Now().In(jaga.Malaysia).Format(time.DateOnly)
+		csv := super.get("/api/v1/desk/reports.csv?from=" + day + "&to=" + day + "&queue=" + jaga.QueueMinistryTier2)
+		row := strings.Split(regexp.MustCompile(`(?m)^queue,ministry_tier2,.*$`).FindString(csv.body), ",")
+		if len(row) < 4 {
+			t.Fatalf("csv:\n%s", csv.body)
+		}
+		r := super.get("/desk/reports?from=" + day + "&to=" + day + "&queue=" + jaga.QueueMinistryTier2)
+		r.expect(t, 200)
+		r.contains(t, `id="report-queues"`, `id="report-agents"`, "Ministry of Health</th>", "<td>"+row[3]+"</td>",
+			"/api/v1/desk/reports.csv?from="+day)
+		r.lacks(t, "Aisyah", "<script")
+		super.get("/desk").contains(t, `href="/desk/reports"`)
+		agent.get("/desk/reports").expect(t, 403)
+		bad := super.get("/desk/reports?from=" + day + "&to=yesterday")
+		bad.expect(t, 400)
+		bad.contains(t, "Give the last day as YYYY-MM-DD.")
+	})
+
+	t.Run("an overseas certificate checked here is carried into its ticket", func(t *testing.T) {
+		e.desk.Verifier = oneResult{jaga.VerifyResult{Problem: jaga.VerifyUnknownKey, Step: "trust", Kind: "eu-dcc", Issuer: "SG",
+			Reason: "No trusted key matches the signer's key id."}}
+		defer func() { e.desk.Verifier = nil }()
+		citizen.setLang("en")
+		h := citizen.get("/help")
+		h.contains(t, `name="payload"`)
+		const payload = "HC1:6BFOXN%TSMAHN-HWWK2RL99TEZP3Z9M52N651WGRJPTWG"
+		r := citizen.post("/help/fixes", url.Values{"csrf": {h.csrf(t)}, "fix": {jaga.FixVerifyOverseas},
+			"type": {jaga.TicketOverseasCertificate}, "personId": {e.w.citizen.ID}, "payload": {payload}})
+		r.expect(t, 200)
+		r.contains(t, e.i18n("en", "outcome.not_verified"), "type="+jaga.TicketOverseasCertificate)
+		r.lacks(t, payload)
+		th, err := e.desk.OpenTicket(jaga.NewContextWithActor(context.Background(), e.owner), jaga.NewTicket{
+			Type: jaga.TicketOverseasCertificate, Form: map[string]string{"issuingCountry": "SG", "format": "eu_dcc"}})
+		if err != nil || len(th.Ticket.Tried) != 1 || th.Ticket.Tried[0] != jaga.FixVerifyOverseas {
+			t.Fatalf("ticket = %+v, %v; want it to carry the check", th, err)
+		}
+		v := agent.get("/desk/tickets/" + th.Ticket.ID)
+		v.contains(t, e.i18n("en", "fix.verify_overseas"), "not valid (unknown_key)")
+		v.lacks(t, payload)
+	})
+
+	t.Run("the agent asks for a correction; a supervisor approves it", func(t *testing.T) {
+		v := agent.get("/desk/tickets/" + id)
+		v.contains(t, e.i18n("en", "deskchange.heading"), `id="desk-change-form"`)
+		short := agent.post("/desk/tickets/"+id+"/changes", url.Values{"csrf": {v.csrf(t)}, "kind": {jaga.ChangeCorrection},
+			"field": {jaga.CorrectFullName}, "newValue": {"Aisyah binti Rahmat"}, "reason": {"why"}})
+		short.expect(t, 400)
+		short.contains(t, "Say why, in at least 10 characters.")
+		r := agent.post("/desk/tickets/"+id+"/changes", url.Values{"csrf": {v.csrf(t)}, "kind": {jaga.ChangeCorrection},
+			"field": {jaga.CorrectFullName}, "newValue": {"Aisyah binti Rahmat"}, "reason": {"Her passport reads Rahmat."}})
+		r.expect(t, 200)
+		r.contains(t, e.i18n("en", "deskchange.status_pending"), "Her passport reads Rahmat.")
+		agent.get("/desk").lacks(t, `href="/desk/changes"`)
+		agent.get("/desk/changes").expect(t, 403)
+		list := super.get("/desk/changes")
+		list.expect(t, 200)
+		list.contains(t, ref, "Her passport reads Rahmat.", "Nadia Pages")
+		list.lacks(t, "Aisyah binti Rahman", "Rahmat</")
+		done := super.post("/desk/changes/"+regexp.MustCompile(`/desk/changes/([0-9a-f]+)/decision`).FindStringSubmatch(list.body)[1]+"/decision",
+			url.Values{"csrf": {list.csrf(t)}, "decision": {"approve"}})
+		done.expect(t, 200)
+		done.contains(t, e.i18n("en", "deskchange.empty"))
+		c := citizen.get("/help/tickets/" + id)
+		c.contains(t, "Pembetulan nama dalam rekod anda telah diluluskan oleh Kementerian Kesihatan.")
+		c.lacks(t, "Her passport reads Rahmat.")
+	})
 }
 
 // i18n returns a message of the server's catalogue.
 func (e *deskEnv) i18n(lang, id string) string { return e.server.i18n.T(lang, id) }
+
+// oneResult is a verifier that answers every certificate with res.
+type oneResult struct{ res jaga.VerifyResult }
+
+func (f oneResult) Verify(context.Context, string, time.Time) (*jaga.VerifyResult, error) {
+	r := f.res
+	return &r, nil
+}

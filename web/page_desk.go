@@ -23,6 +23,7 @@ type deskQueuePage struct {
 	Assigned []choiceView
 	Rows     []deskRow
 	Reports  bool // the reader may read reports
+	Decides  bool // the reader decides requests to change records
 	From, To string
 }
 
@@ -61,6 +62,7 @@ func (s *Server) deskShow(w http.ResponseWriter, r *http.Request, v *view) error
 	f := jaga.QueueFilter{Queue: q.Get("queue"), State: q.Get("state"), Assigned: q.Get("assigned")}
 	d := &deskQueuePage{}
 	_, d.Reports = jaga.CanReadDeskReports(a)
+	d.Decides = jaga.CanDecideChanges(a)
 	now := time.Now()
 	d.To = now.In(jaga.Malaysia).Format(time.DateOnly)
 	d.From = now.In(jaga.Malaysia).AddDate(0, 0, -30).Format(time.DateOnly)
@@ -127,6 +129,8 @@ type deskTicketPage struct {
 	Categories                                            string
 	Contract                                              string
 	Attempts                                              []attemptView
+	Changes                                               []changeView
+	ChangeFields, DoseChoices                             []choiceView
 	Tried                                                 string
 	Form                                                  []resultRow
 	Description                                           string
@@ -199,6 +203,21 @@ func (s *Server) renderDeskTicket(w http.ResponseWriter, r *http.Request, v *vie
 	for _, at := range tv.Attempts {
 		p.Attempts = append(p.Attempts, attemptView{Fix: s.i18n.T(v.Lang, "fix."+at.Fix), Outcome: s.i18n.T(v.Lang, "outcome."+at.Outcome),
 			Detail: at.Detail, At: s.i18n.DateTime(v.Lang, at.At)})
+	}
+	for _, c := range tv.Changes {
+		p.Changes = append(p.Changes, s.changeView(v.Lang, c))
+	}
+	for _, f := range jaga.CorrectionFields {
+		need := jaga.CategoryIdentity
+		if jaga.IsDoseField(f) {
+			need = jaga.CategoryVaccination
+		}
+		if slices.Contains(tv.Categories, need) {
+			p.ChangeFields = append(p.ChangeFields, choiceView{Value: f, Label: s.i18n.T(v.Lang, "deskchange.field_"+f)})
+		}
+	}
+	for _, d := range tv.Doses {
+		p.DoseChoices = append(p.DoseChoices, choiceView{Value: d.ID, Label: s.doseSummary(v.Lang, d)})
 	}
 	var tried []string
 	for _, f := range t.Tried {

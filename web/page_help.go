@@ -124,6 +124,7 @@ type fixPage struct {
 	Resolved                 bool
 	Certificate              string // a new or current certificate's status
 	Risk                     *riskCard
+	Problem                  string // why a foreign certificate is not valid
 	NewTicketURL             string
 }
 
@@ -136,7 +137,8 @@ func (s *Server) fixSubmit(w http.ResponseWriter, r *http.Request, v *view) erro
 	if err != nil {
 		return err
 	}
-	req := jaga.FixRequest{Fix: r.PostFormValue("fix"), PersonID: r.PostFormValue("personId"), Type: r.PostFormValue("type")}
+	req := jaga.FixRequest{Fix: r.PostFormValue("fix"), PersonID: r.PostFormValue("personId"), Type: r.PostFormValue("type"),
+		Payload: r.PostFormValue("payload")}
 	at, err := d.RunFix(r.Context(), req)
 	if err != nil {
 		return err
@@ -153,6 +155,9 @@ func (s *Server) fixSubmit(w http.ResponseWriter, r *http.Request, v *view) erro
 	p.NewTicketURL = "/help/tickets/new?" + q.Encode()
 	if at.Refresh != nil && at.Refresh.Certificate != nil {
 		p.Certificate = s.i18n.word(v.Lang, "certs.status_", at.Refresh.Certificate.Status)
+	}
+	if res := at.Verify; res != nil && !res.Valid {
+		p.Problem = s.verifyCertProblem(v.Lang, res)
 	}
 	if rv := at.Risk; rv != nil {
 		c := riskCard{Name: rv.PersonName, Status: jaga.StatusName(v.Lang, rv.Status), Tone: riskTone(rv.Status),

@@ -32,7 +32,7 @@ var staticFS embed.FS
 var pageNames = []string{
 	"home", "signin", "verify", "me", "accesses", "organisations", "staff_signin", "staff", "outbox", "error",
 	"checkin", "checkin_done", "checkin_visits", "premises", "verify_cert", "certificates", "risk",
-	"help", "help_fix", "tickets", "ticket_new", "ticket", "desk_queue", "desk_ticket",
+	"help", "help_fix", "tickets", "ticket_new", "ticket", "desk_queue", "desk_ticket", "desk_reports", "desk_changes",
 }
 
 // pages holds every page parsed once per language, with "t" bound to it.

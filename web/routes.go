@@ -104,6 +104,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/v1/desk/tickets/{id}/assignee", s.api(s.deskTicketAssign))
 	mux.Handle("POST /api/v1/desk/tickets/{id}/merge", s.api(s.deskTicketMerge))
 	mux.Handle("POST /api/v1/desk/tickets/{id}/attachments/{attachmentID}/reads", s.api(s.deskAttachmentRead))
+	mux.Handle("POST /api/v1/desk/tickets/{id}/changes", s.api(s.deskChangeCreate))
+	mux.Handle("GET /api/v1/desk/changes", s.api(s.deskChangeList))
+	mux.Handle("POST /api/v1/desk/changes/{id}/approve", s.api(s.deskChangeApprove))
+	mux.Handle("POST /api/v1/desk/changes/{id}/reject", s.api(s.deskChangeReject))
 	mux.Handle("POST /api/v1/me/fixes", s.api(s.fixCreate))
 	mux.Handle("GET /api/v1/desk/reports", s.api(s.deskReportShow))
 	mux.Handle("GET /api/v1/desk/reports.csv", s.api(s.deskReportCSV))
@@ -195,6 +199,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /desk/tickets/{id}/transitions", s.post(s.deskTransitionSubmit))
 	mux.Handle("POST /desk/tickets/{id}/assignee", s.post(s.deskAssignSubmit))
 	mux.Handle("POST /desk/tickets/{id}/merge", s.post(s.deskMergeSubmit))
+	mux.Handle("POST /desk/tickets/{id}/changes", s.post(s.deskChangeSubmit))
+	mux.Handle("GET /desk/changes", s.page(s.deskChangesShow))
+	mux.Handle("POST /desk/changes/{id}/decision", s.post(s.deskChangeDecideSubmit))
+	mux.Handle("GET /desk/reports", s.page(s.deskReportsShow))
 
 	// Pages: the demo outbox, only in demo mode; elsewhere it is not found.
 	if s.opts.Demo {

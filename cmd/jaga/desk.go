@@ -41,9 +41,11 @@ func startDeskAttachments(c config, db *sqlstore.DB, logger *slog.Logger) error 
 }
 
 // newDesk returns the support desk of db, with the tracing service that
-// explains risk statuses to its self-service.
-func newDesk(db *sqlstore.DB) *sqlstore.DeskService {
+// explains risk statuses and the verifier that checks foreign certificates
+// for its self-service.
+func newDesk(db *sqlstore.DB, verifier jaga.CertificateVerifier) *sqlstore.DeskService {
 	d := sqlstore.NewDeskService(db)
 	d.Tracing = sqlstore.NewTracingService(db, jaga.DefaultTracing())
+	d.Verifier = verifier
 	return d
 }

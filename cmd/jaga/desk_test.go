@@ -428,3 +428,71 @@ func TestDeskBoardingAtNight(t *testing.T) {
 		})
 	}
 }
+
+// TestDeskRecordChange: Hakim's booster reached the registry but not his
+// certificate, and he opens a ticket without trying the refresh. Sentosa's
+// agent, whose contract does not cover record corrections, asks for one;
+// it waits until a ministry supervisor approves it. Then his thread says
+// so, and his accesses list the request and the change with their
+// contract and purpose.
+func TestDeskRecordChange(t *testing.T) {
+	for _, d := range databases() {
+		t.Run(d.name, func(t *testing.T) {
+			e := startDeskE2E(t, d.dsn(t))
+			super := staffOf(t, e.s, e.db, demoMinistry, fmt.Sprintf("super.%d@moh.demo", time.Now().UnixNano()), jaga.RoleSupervisor)
+			hakim, _ := signInCitizen(t, e.s, e.db, "hakim@example.com", "hakim@example.com")
+			recordWithoutSigner(t, e.db, jaga.DoseRecord{IDNumber: "880420-14-6021", DateOfBirth: "1988-04-20", Product: "EU/1/21/1529",
+				Manufacturer: "ORG-100001699", Batch: "ABX1201", DoseNumber: 3, TotalDoses: 2, Booster: true, GivenOn: "2022-01-20", Country: "MY"})
+			tk := e.openTicket(t, hakim, jaga.NewTicket{Type: jaga.TicketDoseMissing, Description: "My booster is missing.",
+				Form: map[string]string{"doseNumber": "3", "givenOn": "2022-01-20", "country": "MY"}})
+
+			var ch jaga.DeskChange
+			code, _ := call(t, "POST", e.s.url+"/api/v1/desk/tickets/"+tk.ID+"/changes", e.contractor,
+				jaga.ChangeRequest{Kind: jaga.ChangeRefresh, Reason: "The centre says the booster was given."}, &ch)
+			must(t, "the contractor asks", code, 201)
+			if ch.Status != jaga.ChangePending {
+				t.Fatalf("change = %+v, want pending", ch)
+			}
+			for who, token := range map[string]string{"the contractor": e.contractor, "the ministry's agent": e.ministry, "Hakim": hakim} {
+				code, _ := call(t, "POST", e.s.url+"/api/v1/desk/changes/"+ch.ID+"/approve", token, nil, nil)
+				must(t, who+" approves", code, 403)
+			}
+			var pending struct{ Items []*jaga.DeskChange }
+			code, _ = call(t, "GET", e.s.url+"/api/v1/desk/changes?status=pending", super, nil, &pending)
+			must(t, "pending changes", code, 200)
+			if len(pending.Items) != 1 || pending.Items[0].ID != ch.ID || pending.Items[0].TicketReference != tk.Reference {
+				t.Fatalf("pending = %+v", pending.Items)
+			}
+			code, _ = call(t, "POST", e.s.url+"/api/v1/desk/changes/"+ch.ID+"/approve", super, nil, &ch)
+			must(t, "the supervisor approves", code, 200)
+			if ch.Status != jaga.ChangeApproved || !strings.Contains(ch.Outcome, "new certificate") {
+				t.Fatalf("approved = %+v", ch)
+			}
+			code, _ = call(t, "POST", e.s.url+"/api/v1/desk/changes/"+ch.ID+"/reject", super, nil, nil)
+			must(t, "decide again", code, 409)
+
+			var th jaga.TicketThread
+			code, _ = call(t, "GET", e.s.url+"/api/v1/me/tickets/"+tk.ID, hakim, nil, &th)
+			must(t, "Hakim's ticket", code, 200)
+			last := th.Posts[len(th.Posts)-1]
+			if last.AuthorKind != jaga.ActorSystem || !(strings.Contains(last.Body, "daftar") || strings.Contains(last.Body, "registry")) {
+				t.Fatalf("last post = %+v", last)
+			}
+			var accesses struct{ Items []jaga.AccessView }
+			code, _ = call(t, "GET", e.s.url+"/api/v1/me/accesses", hakim, nil, &accesses)
+			must(t, "Hakim's accesses", code, 200)
+			seen := map[string]bool{}
+			for _, a := range accesses.Items {
+				seen[a.Organisation+"/"+a.Purpose+"/"+a.Action+"/"+a.Policy+"/"+fmt.Sprint(a.ContractRef != "")] = true
+			}
+			for _, want := range []string{
+				demoContractor + "/SUPPORT_TICKET/read/contractor-support/true",
+				demoMinistry + "/RECORD_CORRECTION/update/ministry-support-record-change/false",
+			} {
+				if !seen[want] {
+					t.Errorf("no access %s among %v", want, seen)
+				}
+			}
+		})
+	}
+}

@@ -215,7 +215,7 @@ func services(db *sqlstore.DB, checkpoint checkpointFunc, verifier jaga.Certific
 		Ready:         db.Ping,
 		Verifier:      verifier,
 		Doses:         sqlstore.NewDoseService(db),
-		Desk:          newDesk(db),
+		Desk:          newDesk(db, verifier),
 		Tracing:       sqlstore.NewTracingService(db, jaga.DefaultTracing()),
 		CaseCSV:       casecsv.Parse,
 		CaseFeed:      casecsv.ParseFeed,
