@@ -121,7 +121,7 @@ func (is *Issuer) Issue(dcc DCC, iat, exp time.Time) (string, error) {
 	buf = appendCBORHead(buf, majorBytes, uint64(len(sig)))
 	buf = append(buf, sig...)
 	coseEnd := len(buf)
-	buf = appendZlibFixed(buf, buf[payloadEnd:coseEnd])
+	buf = appendZlib(buf, buf[payloadEnd:coseEnd])
 	*bp = buf[:0]
 	compressed := buf[coseEnd:]
 

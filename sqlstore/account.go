@@ -298,9 +298,14 @@ func (s *AccountService) CreateSession(ctx context.Context, a *jaga.Actor) (stri
 	return token, sess, tx.Commit()
 }
 
-// sessionTouchEvery is how stale last_seen_at may get before a request
-// writes it again; it bounds writes on the read path.
+// sessionTouchEvery is how stale a staff session's last_seen_at may get
+// before a request writes it again; it bounds writes on the read path.
 const sessionTouchEvery = 30 * time.Second
+
+// citizenTouchEvery is the same for citizens, who have no idle timeout:
+// their last_seen_at is a record only, and each touch is a write queued
+// behind check-ins.
+const citizenTouchEvery = 10 * time.Minute
 
 // Session returns the live session for a token.
 func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Session, error) {
@@ -310,8 +315,8 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 	}
 	now := s.db.now()
 	th := hashSecret(token)
-	if c := s.db.sessions.get(th, now); c != nil {
-		if now.Sub(c.lastSeen) > sessionTouchEvery {
+	if c := s.db.sessions.get(th, now, s.db.sessionCacheTTL()); c != nil {
+		if now.Sub(c.lastSeen) > citizenTouchEvery {
 			s.touch(th, now)
 			s.db.sessions.touched(th, now)
 		}
@@ -360,7 +365,7 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 	default:
 		return nil, unauthorized
 	}
-	if now.Sub(lastSeen) > sessionTouchEvery {
+	if (kind == jaga.ActorStaff && now.Sub(lastSeen) > sessionTouchEvery) || now.Sub(lastSeen) > citizenTouchEvery {
 		if kind == jaga.ActorStaff {
 			// A staff session's idle clock must hold: wait for the write.
 			if err := s.db.writer().do(ctx, now, func(tx *Tx) error {
@@ -388,9 +393,20 @@ func (s *AccountService) touch(tokenHash string, now time.Time) {
 }
 
 // sessionCacheTTL is how long a citizen's session is trusted from memory
-// before it is read again; a session ended by another replica stays usable
-// here for at most this long.
+// on PostgreSQL before it is read again; a session ended by another
+// replica stays usable here for at most this long.
 const sessionCacheTTL = 30 * time.Second
+
+// sessionCacheTTL returns how long a cached citizen session is trusted, 0
+// for until it expires. On SQLite this process is the only one serving the
+// file, and every way a citizen session ends here (sign-out, expiry)
+// forgets it at once, so it is never read again.
+func (db *DB) sessionCacheTTL() time.Duration {
+	if db.dialect == SQLite {
+		return 0
+	}
+	return sessionCacheTTL
+}
 
 // cachedSession is a citizen session read from the database.
 type cachedSession struct {
@@ -407,11 +423,13 @@ type sessionCache struct {
 	m  map[string]*cachedSession
 }
 
-func (c *sessionCache) get(tokenHash string, now time.Time) *cachedSession {
+// get returns the cached session, or nil when it is unknown, expired or
+// was fetched more than ttl ago (ttl 0: any time).
+func (c *sessionCache) get(tokenHash string, now time.Time, ttl time.Duration) *cachedSession {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[tokenHash]
-	if !ok || now.Sub(e.fetched) > sessionCacheTTL || !now.Before(e.expires) {
+	if !ok || (ttl > 0 && now.Sub(e.fetched) > ttl) || !now.Before(e.expires) {
 		return nil
 	}
 	cp := *e

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,6 +18,12 @@ type batcher struct {
 	db       *DB
 	queue    chan *batchItem
 	maxBatch int
+
+	// conn is the writer's own connection, used by run alone. On SQLite a
+	// connection loses its page cache whenever another one has written;
+	// the writer's cache stays warm only if it always writes through the
+	// same connection.
+	conn *sql.Conn
 
 	once sync.Once
 	quit chan struct{}
@@ -69,6 +76,7 @@ func (b *batcher) do(ctx context.Context, now time.Time, fn func(tx *Tx) error) 
 
 func (b *batcher) run() {
 	defer close(b.done)
+	defer b.release()
 	batch := make([]*batchItem, 0, b.maxBatch)
 	for {
 		select {
@@ -122,10 +130,19 @@ func (b *batcher) commit(batch []*batchItem) {
 // runTx runs the batch in one transaction; any error aborts it all.
 func (b *batcher) runTx(batch []*batchItem) ([]error, error) {
 	ctx := context.Background()
-	tx, err := b.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
+	if b.conn == nil {
+		c, err := b.db.db.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("group commit: %w", err)
+		}
+		b.conn = c
 	}
+	stx, err := b.conn.BeginTx(ctx, nil)
+	if err != nil {
+		b.release() // a broken connection; the next batch takes another
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{Tx: stx, db: b.db}
 	defer tx.Rollback()
 	errs := make([]error, len(batch))
 	for _, it := range batch {
@@ -135,12 +152,21 @@ func (b *batcher) runTx(batch []*batchItem) ([]error, error) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
+		b.release()
 		return nil, fmt.Errorf("group commit: %w", err)
 	}
 	if b.db.recent != nil && len(tx.pending) > 0 {
 		b.db.recent.put(tx.pending, tx.now)
 	}
 	return errs, nil
+}
+
+// release returns the writer's connection to the pool.
+func (b *batcher) release() {
+	if b.conn != nil {
+		b.conn.Close()
+		b.conn = nil
+	}
 }
 
 // doAsync queues fn without waiting for its commit; for best-effort

@@ -189,6 +189,52 @@ func (db *DB) Analyze(ctx context.Context) error {
 	return nil
 }
 
+// BenchCases returns the ids of the cases confirmed on day (YYYY-MM-DD,
+// Malaysia time), in the order the benchmark loaded them.
+func (db *DB) BenchCases(ctx context.Context, day string) ([]string, error) {
+	from, to, err := dayBounds(day)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT id FROM cases WHERE confirmed_at >= $1 AND confirmed_at < $2 ORDER BY id`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("bench cases: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("bench cases: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// ResetTracing undoes what tracing wrote in a benchmark database, so that
+// its loaded data can be traced again: every status but the cases' own
+// confirmed ones, the outbox, the door statuses and the cases' tracing
+// stamps. It is for synthetic data only.
+func (db *DB) ResetTracing(ctx context.Context) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		`DELETE FROM risk_statuses WHERE rule <> '` + jaga.RuleConfirmed + `'`,
+		`DELETE FROM outbox`,
+		`UPDATE people SET risk_status = '` + jaga.RiskLow + `', risk_until = NULL WHERE risk_until IS NOT NULL OR risk_status <> '` + jaga.RiskLow + `'`,
+		`UPDATE cases SET traced_at = NULL, contacts = 0`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("reset tracing: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
 // ContactPair is a person and a case that made them a contact.
 type ContactPair struct{ PersonID, CaseID string }
 

@@ -19,6 +19,7 @@ import (
 
 const tracebenchUsage = `Usage:
   jaga tracebench --db DSN [--scale S] [--days N] [--sample N] [--seed N]
+                  [--cpuprofile FILE] [--reuse]
       Fill an empty database with a synthetic population and --days days of
       check-ins shaped by Malaysia's published half-hourly curves (the days
       up to the peak day, 2021-12-04), --scale times the peak day's volume
@@ -28,7 +29,9 @@ const tracebenchUsage = `Usage:
       (TraceDay), trace --sample of them again one by one for the per-case
       time, run the same tracing as one SQL query (once before jaga, to warm
       the cache, and once after, timed), and check that both find the same
-      contacts. The last line is
+      contacts. --reuse traces a database that an earlier run with the same
+      --scale, --days and --seed loaded, after undoing that run's tracing.
+      The last line is
       cases=N contacts=N trace_s=N baseline_s=N speedup=N p99_case_ms=N
 `
 
@@ -54,6 +57,7 @@ func runTracebench(ctx context.Context, args []string, getenv func(string) strin
 	sample := fs.Int("sample", 200, "cases traced again one by one for the per-case time")
 	seed := fs.Uint64("seed", 1, "random seed")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the tracing to this file")
+	reuse := fs.Bool("reuse", false, "trace the data an earlier run loaded into --db, undoing its tracing first")
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
 	}
@@ -65,7 +69,7 @@ func runTracebench(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer db.Close()
-	b := &traceBench{db: db, out: stdout, rng: rand.New(rand.NewPCG(*seed, 2021)), scale: *scale, days: *days, profile: *profile}
+	b := &traceBench{db: db, out: stdout, rng: rand.New(rand.NewPCG(*seed, 2021)), scale: *scale, days: *days, profile: *profile, reuse: *reuse}
 	return b.run(ctx, *sample)
 }
 
@@ -78,6 +82,9 @@ type traceBench struct {
 	days  int
 	// profile is a file for a CPU profile of TraceDay; "" for none.
 	profile string
+	// reuse traces the cases already in the database, if any, instead of
+	// loading: for measuring changes to tracing without reloading.
+	reuse bool
 
 	people, premises int
 	premisesStay     []time.Duration
@@ -103,28 +110,20 @@ func (b *traceBench) run(ctx context.Context, sample int) error {
 		b.db.Dialect(), b.scale, b.days, b.people, b.premises, perDay, nCases)
 
 	start := time.Now()
-	ministry, premisesOrg, err := b.orgs(ctx)
-	if err != nil {
+	var cases []string
+	if b.reuse {
+		if cases, err = b.db.BenchCases(ctx, b.day.Format(time.DateOnly)); err != nil {
+			return err
+		}
+	}
+	if len(cases) > 0 {
+		if err := b.db.ResetTracing(ctx); err != nil {
+			return err
+		}
+		b.logf("reused the loaded database: %d cases, tracing's writes undone in %.1fs", len(cases), time.Since(start).Seconds())
+	} else if cases, err = b.load(ctx, perDay, nCases); err != nil {
 		return err
 	}
-	if err := b.loadPeople(ctx); err != nil {
-		return err
-	}
-	if err := b.loadPremises(ctx, premisesOrg); err != nil {
-		return err
-	}
-	n, err := b.loadCheckIns(ctx, perDay)
-	if err != nil {
-		return err
-	}
-	cases, err := b.loadCases(ctx, ministry, nCases)
-	if err != nil {
-		return err
-	}
-	if err := b.db.Analyze(ctx); err != nil {
-		return err
-	}
-	b.logf("loaded %d check-ins and %d cases in %.1fs", n, len(cases), time.Since(start).Seconds())
 
 	day := b.day.Format(time.DateOnly)
 	tracing := sqlstore.NewTracingService(b.db, jaga.DefaultTracing())
@@ -212,6 +211,34 @@ func (b *traceBench) run(ctx context.Context, sample int) error {
 		return exitError{code: 1, msg: fmt.Sprintf("tracebench: jaga and the baseline differ (%d missing, %d extra)", missing, extra)}
 	}
 	return nil
+}
+
+// load fills the database and returns the cases' ids.
+func (b *traceBench) load(ctx context.Context, perDay, nCases int) ([]string, error) {
+	start := time.Now()
+	ministry, premisesOrg, err := b.orgs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.loadPeople(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.loadPremises(ctx, premisesOrg); err != nil {
+		return nil, err
+	}
+	n, err := b.loadCheckIns(ctx, perDay)
+	if err != nil {
+		return nil, err
+	}
+	cases, err := b.loadCases(ctx, ministry, nCases)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.db.Analyze(ctx); err != nil {
+		return nil, err
+	}
+	b.logf("loaded %d check-ins and %d cases in %.1fs", n, len(cases), time.Since(start).Seconds())
+	return cases, nil
 }
 
 // orgs creates the ministry that confirms the cases and the organisation
