@@ -580,6 +580,10 @@ type TraceReport struct {
 	Day      string `json:"day"`
 	Cases    int    `json:"cases"`
 	Contacts int    `json:"contacts"` // statuses given, new ones only
+	// FindTime and WriteTime are how long finding the contacts and
+	// writing what they are given took; LongestWrite is the longest of
+	// the write transactions, each of which holds SQLite's write lock.
+	FindTime, WriteTime, LongestWrite time.Duration `json:"-"`
 }
 
 // TracingService confirms cases, traces their contacts and shows risk

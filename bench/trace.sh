@@ -13,6 +13,8 @@
 #
 # Argument or environment: SCALE (0.001; 1 is the peak day). Environment:
 # DAYS (14), SAMPLE (200 cases traced again one by one), SEED (1).
+# Before the last line: find_s (jaga's reading half alone), write_s (the
+# writing half of the timed trace) and the longest write transaction.
 # Last line: cases=N contacts=N trace_s=N baseline_s=N speedup=N p99_case_ms=N
 SCALE=${1:-${SCALE:-0.001}}
 source "$(dirname "$0")/lib.sh"
@@ -25,4 +27,5 @@ if [ "$engine" = sqlite ]; then
 else
   echo "database_bytes=$(psql -qtA "$JAGA_DB" -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$bench_schema' AND c.relkind IN ('r', 'm')")"
 fi
+grep '^find_s=' "$work/tracebench.out"
 tail -n 1 "$work/tracebench.out"

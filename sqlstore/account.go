@@ -309,9 +309,10 @@ const citizenTouchEvery = 10 * time.Minute
 
 // Session returns the live session for a token.
 func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Session, error) {
-	unauthorized := jaga.Errorf(jaga.EUNAUTHORIZED, "Your session has ended. Sign in again.")
+	// Built only when needed: most calls succeed from the cache.
+	unauthorized := func() error { return jaga.Errorf(jaga.EUNAUTHORIZED, "Your session has ended. Sign in again.") }
 	if len(token) != 64 {
-		return nil, unauthorized
+		return nil, unauthorized()
 	}
 	now := s.db.now()
 	th := hashSecret(token)
@@ -332,14 +333,14 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 	}
 	err = row.Scan(&kind, &id, &sess.CSRFToken, &sess.CreatedAt, &lastSeen, &sess.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, unauthorized
+		return nil, unauthorized()
 	} else if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
 	idle := kind == jaga.ActorStaff && now.Sub(lastSeen) > jaga.StaffIdleTimeout
 	if !now.Before(sess.ExpiresAt) || idle {
 		_, _ = s.db.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, th)
-		return nil, unauthorized
+		return nil, unauthorized()
 	}
 	switch kind {
 	case jaga.ActorCitizen:
@@ -351,7 +352,7 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 		if err := row.Scan(&n); err != nil {
 			return nil, fmt.Errorf("session: %w", err)
 		} else if n == 0 {
-			return nil, unauthorized
+			return nil, unauthorized()
 		}
 		sess.Actor = &jaga.Actor{Kind: jaga.ActorCitizen, ID: id}
 		s.db.sessions.put(th, &cachedSession{actor: sess.Actor, csrf: sess.CSRFToken, created: sess.CreatedAt,
@@ -359,11 +360,11 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 	case jaga.ActorStaff:
 		a, err := staffActor(ctx, s.db.db, id)
 		if err != nil {
-			return nil, unauthorized
+			return nil, unauthorized()
 		}
 		sess.Actor = a
 	default:
-		return nil, unauthorized
+		return nil, unauthorized()
 	}
 	if (kind == jaga.ActorStaff && now.Sub(lastSeen) > sessionTouchEvery) || now.Sub(lastSeen) > citizenTouchEvery {
 		if kind == jaga.ActorStaff {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,21 +65,25 @@ func (db *DB) visitors(ctx context.Context, callerID string, self bool, dependan
 			return nil, err
 		}
 		return st.QueryContext(ctx, args...)
-	}, callerID, self, dependants, now)
+	}, nil, time.Time{}, callerID, self, dependants, now)
 }
 
 // visitors is DB.visitors inside tx: the writer reads through its own
-// connection, whose page cache its own writes keep warm.
+// connection, whose page cache its own writes keep warm, and on SQLite
+// first asks the visitor cards.
 func (tx *Tx) visitors(ctx context.Context, callerID string, self bool, dependants []string, now time.Time) ([]visitor, error) {
 	return loadVisitors(ctx, func(query string, args ...any) (*sql.Rows, error) {
 		if st := tx.txStmt(ctx, query); st != nil {
 			return st.QueryContext(ctx, args...)
 		}
 		return tx.QueryContext(ctx, query, args...)
-	}, callerID, self, dependants, now)
+	}, tx.db.cards, tx.db.now(), callerID, self, dependants, now)
 }
 
-func loadVisitors(ctx context.Context, query func(q string, args ...any) (*sql.Rows, error), callerID string, self bool, dependants []string, now time.Time) ([]visitor, error) {
+// loadVisitors reads the visitors through query, or from cards (if not
+// nil) when all of them are there; clock is the time cards are fetched at.
+func loadVisitors(ctx context.Context, query func(q string, args ...any) (*sql.Rows, error), cards *visitorCards, clock time.Time,
+	callerID string, self bool, dependants []string, now time.Time) ([]visitor, error) {
 	ids := []string{}
 	seen := map[string]bool{}
 	if self {
@@ -96,43 +101,67 @@ func loadVisitors(ctx context.Context, query func(q string, args ...any) (*sql.R
 	if len(ids) > jaga.MaxCheckInPeople {
 		return nil, jaga.Invalid(map[string]string{"dependants": fmt.Sprintf("At most %d dependants check in together.", jaga.MaxDependantsPerCheckIn)})
 	}
+	found := make(map[string]*visitorCard, len(ids))
+	if cards != nil {
+		for _, id := range ids {
+			if c := cards.get(id, clock); c != nil {
+				found[id] = c
+			}
+		}
+	}
+	if len(found) < len(ids) {
+		if err := readVisitorCards(query, ids, found, cards, clock); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]visitor, 0, len(ids))
+	for _, id := range ids {
+		c, ok := found[id]
+		if !ok || (id != callerID && c.guardianID != callerID) {
+			return nil, jaga.Invalid(map[string]string{"dependants": "You can check in only yourself and your own dependants."})
+		}
+		v := visitor{guardianID: c.guardianID, door: jaga.DoorStatus{PersonID: id, Name: c.name, Language: c.language,
+			Risk: c.risk, Vaccination: c.vaccination}}
+		if v.door.Risk != jaga.RiskLow && (!c.riskUntil.Valid || !now.Before(c.riskUntil.Time)) {
+			v.door.Risk = jaga.RiskLow // the status has ended
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// readVisitorCards reads the people ids into found, and into cards if not
+// nil.
+func readVisitorCards(query func(q string, args ...any) (*sql.Rows, error), ids []string, found map[string]*visitorCard,
+	cards *visitorCards, clock time.Time) error {
 	args := make([]any, 0, len(ids))
 	marks := make([]string, len(ids))
 	for i, id := range ids {
 		args = append(args, id)
-		marks[i] = fmt.Sprintf("$%d", i+1)
+		marks[i] = "$" + strconv.Itoa(i+1)
 	}
 	rows, err := query(`
 		SELECT id, COALESCE(guardian_id, ''), full_name, language, risk_status, risk_until, vaccination_status
 		FROM people WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("visitors: %w", err)
+		return fmt.Errorf("visitors: %w", err)
 	}
 	defer rows.Close()
-	found := map[string]visitor{}
 	for rows.Next() {
-		var v visitor
-		var until sql.NullTime
-		if err := rows.Scan(&v.door.PersonID, &v.guardianID, &v.door.Name, &v.door.Language, &v.door.Risk, &until, &v.door.Vaccination); err != nil {
-			return nil, fmt.Errorf("visitors: %w", err)
+		var id string
+		c := &visitorCard{fetched: clock}
+		if err := rows.Scan(&id, &c.guardianID, &c.name, &c.language, &c.risk, &c.riskUntil, &c.vaccination); err != nil {
+			return fmt.Errorf("visitors: %w", err)
 		}
-		if v.door.Risk != jaga.RiskLow && (!until.Valid || !now.Before(until.Time)) {
-			v.door.Risk = jaga.RiskLow // the status has ended
+		if c.riskUntil.Valid {
+			c.riskUntil.Time = c.riskUntil.Time.UTC()
 		}
-		found[v.door.PersonID] = v
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]visitor, 0, len(ids))
-	for _, id := range ids {
-		v, ok := found[id]
-		if !ok || (id != callerID && v.guardianID != callerID) {
-			return nil, jaga.Invalid(map[string]string{"dependants": "You can check in only yourself and your own dependants."})
+		found[id] = c
+		if cards != nil {
+			cards.put(id, c)
 		}
-		out = append(out, v)
 	}
-	return out, nil
+	return rows.Err()
 }
 
 // recordVisit writes one person's check-in inside the batch transaction:
@@ -145,7 +174,9 @@ func (tx *Tx) recordVisit(ctx context.Context, v *jaga.Visit, p *jaga.Premises, 
 		return err
 	}
 	if tx.db.dialect == Postgres {
-		return tx.recordVisitPostgres(ctx, v, p, actorID)
+		// Written with the rest of the batch at commit, in one round trip.
+		tx.queueVisitPostgres(v, p, actorID)
+		return nil
 	}
 	last, err := tx.lastVisit(ctx, v.PersonID, v.CheckedInAt)
 	if err != nil {
@@ -164,36 +195,6 @@ func (tx *Tx) recordVisit(ctx context.Context, v *jaga.Visit, p *jaga.Premises, 
 		return fmt.Errorf("insert check-in: %w", err)
 	}
 	tx.noteVisit(v.PersonID, &recentVisit{id: v.ID, premisesID: p.ID, at: v.CheckedInAt, leaves: v.LeavesAt})
-	return nil
-}
-
-// recordVisitPostgres is recordVisit in one round trip: the server finds
-// the person's latest open visit in the window and inserts only if it is
-// at other premises, returning the visit either way.
-func (tx *Tx) recordVisitPostgres(ctx context.Context, v *jaga.Visit, p *jaga.Premises, actorID string) error {
-	id, leaves := newTimeID(v.CheckedInAt), v.CheckedInAt.Add(p.DefaultStay())
-	var inserted bool
-	row, err := tx.queryRowHot(ctx, `
-		WITH last AS (
-			SELECT id, premises_id, checked_in_at, leaves_at FROM checkins
-			WHERE person_id = $2 AND checked_in_at > $9 AND checked_in_at <= $4 AND checked_out_at IS NULL
-			ORDER BY checked_in_at DESC LIMIT 1),
-		ins AS (
-			INSERT INTO checkins (id, person_id, premises_id, checked_in_at, leaves_at, source, actor_id, created_at)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8
-			WHERE NOT EXISTS (SELECT 1 FROM last WHERE premises_id = $3)
-			RETURNING id, checked_in_at, leaves_at)
-		SELECT id, checked_in_at, leaves_at, true FROM ins
-		UNION ALL
-		SELECT id, checked_in_at, leaves_at, false FROM last WHERE premises_id = $3`,
-		id, v.PersonID, p.ID, v.CheckedInAt, leaves, v.Source, actorID, tx.now, v.CheckedInAt.Add(-jaga.SameVisitWindow))
-	if err != nil {
-		return err
-	}
-	if err := row.Scan(&v.ID, &v.CheckedInAt, &v.LeavesAt, &inserted); err != nil {
-		return fmt.Errorf("record visit: %w", err)
-	}
-	v.CheckedInAt, v.LeavesAt, v.SameVisit = v.CheckedInAt.UTC(), v.LeavesAt.UTC(), !inserted
 	return nil
 }
 
@@ -684,9 +685,11 @@ func (tx *Tx) RefreshDoorStatus(ctx context.Context, personID string) error {
 	case anyDose:
 		vax = jaga.VaxPartial
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE people SET risk_status = $1, risk_until = $2, vaccination_status = $3 WHERE id = $4`,
+	// One person changed: forget that card alone, not all of them.
+	if _, err := tx.Tx.ExecContext(ctx, `UPDATE people SET risk_status = $1, risk_until = $2, vaccination_status = $3 WHERE id = $4`,
 		risk, until, vax, personID); err != nil {
 		return fmt.Errorf("refresh door status: %w", err)
 	}
+	tx.forgetCard(personID)
 	return nil
 }

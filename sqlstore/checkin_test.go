@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -398,5 +399,160 @@ func TestVisitCountsAndRetention(t *testing.T) {
 		}
 		_, err = checkins.PurgeCheckIns(as(staff), 0)
 		wantCode(t, err, jaga.EFORBIDDEN)
+	})
+}
+
+// TestCheckInDoorFollowsChanges checks that the door shows a person's
+// current name, risk and vaccination at once after each kind of change,
+// although the writer keeps what check-ins need of people in memory.
+func TestCheckInDoorFollowsChanges(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		checkins := sqlstore.NewCheckInService(e.DB)
+		p, staff, _ := e.premises(t, "restaurant")
+		tok := e.token(t, staff, p)
+		a, me := e.citizen(t)
+		dep, err := e.People.AddDependant(as(a), profile(e.next()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		door := func(t *testing.T) []jaga.DoorStatus {
+			t.Helper()
+			e.Clock.Advance(time.Second) // well within the card's lifetime
+			res, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok, Dependants: []string{dep.ID}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Door
+		}
+		if d := door(t); d[0].Risk != jaga.RiskLow || d[1].Name != dep.FullName {
+			t.Fatalf("door %+v", d)
+		}
+
+		t.Run("door status refreshed", func(t *testing.T) {
+			now := e.Clock.Now()
+			mustExec(t, e, `INSERT INTO risk_statuses (id, person_id, status, rule, reason, starts_at, ends_at, created_at) VALUES ($1, $2, $3, 'casual', 'test', $4, $5, $4)`,
+				"rs-cards-"+me.ID, me.ID, jaga.RiskCasual, now.Add(-time.Minute), now.Add(24*time.Hour))
+			refreshDoor(t, e, me.ID)
+			if d := door(t); d[0].Risk != jaga.RiskCasual {
+				t.Fatalf("door after refresh %+v", d[0])
+			}
+		})
+		t.Run("dependant's profile updated", func(t *testing.T) {
+			prof := profile(e.next())
+			prof.FullName = "Renamed Dependant"
+			if _, err := e.People.UpdateProfile(as(a), dep.ID, prof); err != nil {
+				t.Fatal(err)
+			}
+			if d := door(t); d[1].Name != prof.FullName {
+				t.Fatalf("door after rename %+v", d[1])
+			}
+		})
+		t.Run("any write to people in a transaction", func(t *testing.T) {
+			tx, err := e.DB.BeginTx(system(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(system(), `UPDATE people SET vaccination_status = $1 WHERE id = $2`, jaga.VaxBooster, dep.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if d := door(t); d[1].Vaccination != jaga.VaxBooster {
+				t.Fatalf("door after update %+v", d[1])
+			}
+		})
+		t.Run("a rolled-back write changes nothing", func(t *testing.T) {
+			tx, err := e.DB.BeginTx(system(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.ExecContext(system(), `UPDATE people SET vaccination_status = $1 WHERE id = $2`, jaga.VaxPartial, dep.ID); err != nil {
+				t.Fatal(err)
+			}
+			tx.Rollback()
+			if d := door(t); d[1].Vaccination != jaga.VaxBooster {
+				t.Fatalf("door after rollback %+v", d[1])
+			}
+		})
+		t.Run("a write outside this process shows within a minute", func(t *testing.T) {
+			mustExec(t, e, `UPDATE people SET full_name = 'Renamed Elsewhere' WHERE id = $1`, me.ID)
+			e.Clock.Advance(time.Minute + time.Second)
+			if d := door(t); d[0].Name != "Renamed Elsewhere" {
+				t.Fatalf("door after an outside write %+v", d[0])
+			}
+		})
+	})
+}
+
+// TestCheckInConcurrentSameVisit checks that check-ins of one person at
+// one premises that meet in one group-commit batch are one visit.
+func TestCheckInConcurrentSameVisit(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		checkins := sqlstore.NewCheckInService(e.DB)
+		p, staff, _ := e.premises(t, "restaurant")
+		tok := e.token(t, staff, p)
+		a, me := e.citizen(t)
+		const n = 24
+		ids := make(chan string, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids <- res.Visits[0].ID
+			}()
+		}
+		wg.Wait()
+		close(ids)
+		first := ""
+		for id := range ids {
+			if first == "" {
+				first = id
+			} else if id != first {
+				t.Fatalf("visits %s and %s: want one visit", first, id)
+			}
+		}
+		if got := e.count(t, `SELECT count(*) FROM checkins WHERE person_id = $1`, me.ID); got != 1 {
+			t.Fatalf("%d visits stored, want 1", got)
+		}
+	})
+}
+
+// TestCheckInsInOneBatch checks that a person's check-ins written in one
+// batch are judged in order: the same premises again is the same visit,
+// other premises a new one, and back to the first premises a new one.
+func TestCheckInsInOneBatch(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		p1, _, _ := e.premises(t, "restaurant")
+		p2, _, _ := e.premises(t, "retail")
+		_, me := e.citizen(t)
+		now := e.Clock.Now()
+		ps := []*jaga.Premises{p1, p1, p2, p1}
+		vs := make([]*jaga.Visit, len(ps))
+		for i, p := range ps {
+			vs[i] = &jaga.Visit{PersonID: me.ID, PremisesID: p.ID, CheckedInAt: now, Source: jaga.SourceScan}
+		}
+		if err := sqlstore.RecordVisitsTogether(system(), e.DB, ps, vs); err != nil {
+			t.Fatal(err)
+		}
+		same := []bool{false, true, false, false}
+		for i, v := range vs {
+			if v.SameVisit != same[i] || v.ID == "" || v.LeavesAt.IsZero() {
+				t.Errorf("visit %d: %+v, want same visit %v", i, v, same[i])
+			}
+		}
+		if vs[1].ID != vs[0].ID || vs[2].ID == vs[0].ID || vs[3].ID == vs[0].ID || vs[3].ID == vs[2].ID {
+			t.Errorf("visit ids %s %s %s %s", vs[0].ID, vs[1].ID, vs[2].ID, vs[3].ID)
+		}
+		if got := e.count(t, `SELECT count(*) FROM checkins WHERE person_id = $1`, me.ID); got != 3 {
+			t.Fatalf("%d visits stored, want 3", got)
+		}
 	})
 }

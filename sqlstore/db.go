@@ -67,6 +67,7 @@ type DB struct {
 	premises   premisesCache
 	stmts      sync.Map      // query text → *sql.Stmt, for the hot paths
 	recent     *recentVisits // SQLite only: each person's latest visit; set when the writer starts
+	cards      *visitorCards // SQLite only: what check-ins need of people
 	sessions   sessionCache
 	partitions sync.Map // PostgreSQL: days (YYYYMMDD) whose checkins partition exists
 
@@ -130,6 +131,7 @@ func (tx *Tx) txStmt(ctx context.Context, query string) *sql.Stmt {
 
 // queryRowHot runs a single-row query in tx, prepared where it can be.
 func (tx *Tx) queryRowHot(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	tx.notePeopleWrite(query, false)
 	if s := tx.txStmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...), nil
 	}
@@ -138,6 +140,7 @@ func (tx *Tx) queryRowHot(ctx context.Context, query string, args ...any) (*sql.
 
 // queryHot runs a query in tx, prepared where it can be.
 func (tx *Tx) queryHot(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	tx.notePeopleWrite(query, false)
 	if s := tx.txStmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -146,6 +149,7 @@ func (tx *Tx) queryHot(ctx context.Context, query string, args ...any) (*sql.Row
 
 // execHot runs a statement in tx, prepared where it can be.
 func (tx *Tx) execHot(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx.notePeopleWrite(query, true)
 	if s := tx.txStmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -180,6 +184,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d.db.SetMaxIdleConns(32)
 	} else {
 		d.dialect, d.path = SQLite, dsn
+		d.cards = &visitorCards{}
 		if dsn == "" {
 			return nil, fmt.Errorf("open sqlite: empty path")
 		}
@@ -270,6 +275,10 @@ type Tx struct {
 	db      *DB
 	now     time.Time
 	pending map[string]*recentVisit // visits written, for db.recent after commit
+
+	peopleChanged bool      // people may have changed: forget all visitor cards at commit
+	changedPeople []string  // people changed: forget their visitor cards at commit
+	pgVisits      []pgVisit // PostgreSQL: visits to write at commit
 }
 
 // BeginTx starts a transaction. On SQLite it takes the write lock at once,

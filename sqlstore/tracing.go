@@ -456,8 +456,8 @@ func (s *TracingService) ImportCases(ctx context.Context, f *jaga.CaseImport) (*
 }
 
 // traceBatch is how many cases TraceDay collects at once; it writes
-// them in several transactions.
-const traceBatch = 2000
+// them in several transactions while it collects the next.
+const traceBatch = 500
 
 // TraceDay traces again every case confirmed on day, in batches.
 func (s *TracingService) TraceDay(ctx context.Context, day string) (*jaga.TraceReport, error) {
@@ -477,12 +477,8 @@ func (s *TracingService) TraceDay(ctx context.Context, day string) (*jaga.TraceR
 		return nil, err
 	}
 	rep := &jaga.TraceReport{Day: start.Format(time.DateOnly), Cases: len(cases)}
-	for i := 0; i < len(cases); i += traceBatch {
-		n, err := s.traceOutside(ctx, cases[i:min(i+traceBatch, len(cases))])
-		if err != nil {
-			return nil, err
-		}
-		rep.Contacts += n
+	if err := s.traceDay(ctx, cases, rep); err != nil {
+		return nil, err
 	}
 	return rep, nil
 }

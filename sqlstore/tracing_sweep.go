@@ -4,22 +4,26 @@ package sqlstore
 //
 //  1. collect reads, and writes nothing: the cases' visits (one query a
 //     few hundred cases), their stays grouped by premises, then for each
-//     premises the union of the stays' reach as disjoint ranges, one range
-//     read of the checkins_premises index each, swept in memory
+//     premises (in id order, on as many connections as cores) the union
+//     of the stays' reach as disjoint ranges, one range read of the
+//     checkins_premises index each, swept in memory
 //     (jaga.TracingConfig.Contacts); and each case's household.
-//  2. apply writes what collect found: multi-row upserts of the statuses,
-//     a set-based update of the touched people's door status and one
-//     message a person whose status changed.
+//  2. apply (tracing_write.go) writes what collect found: the statuses
+//     that are new, the extended ones, each changed door status once and
+//     one message a person whose shown status changed, decided in memory
+//     from one read of what the people hold.
 //
 // Confirming a case does both in its one transaction. TraceDay collects
 // outside any transaction (on SQLite a write transaction holds the write
-// lock, and check-ins must keep flowing) and applies in short
-// transactions of a few thousand statuses.
+// lock, and check-ins must keep flowing), a batch of cases at a time,
+// and applies each batch in transactions of about a thousand statuses
+// on its own connection while it collects the next.
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +33,7 @@ import (
 	"github.com/jaga-health/jaga"
 )
 
-// reader is a transaction or the pool.
+// reader is a transaction, a connection or the pool.
 type reader interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -44,20 +48,18 @@ type givenStatus struct {
 
 // Batch sizes of tracing's reads and writes.
 const (
-	casesPerRead      = 400  // persons in one IN (...) read of visits
-	statusesPerInsert = 1000 // rows in one multi-row insert (16 parameters each)
-	peoplePerUpdate   = 500  // people in one door-status update
-	statusesPerTx     = 4000 // statuses one TraceDay transaction writes
-	premisesReaders   = 4    // concurrent premises reads outside a transaction
+	casesPerRead  = 400  // persons in one IN (...) read of visits
+	statusesPerTx = 1000 // statuses one TraceDay transaction writes
 )
 
 // collect finds the statuses that tracing cases gives at now, reading
-// through q; parallel reads premises concurrently (q must then be the
-// pool).
-func (db *DB) collect(ctx context.Context, q reader, cases []*caseRec, cfg *jaga.TracingConfig, now time.Time, parallel bool) ([]givenStatus, error) {
+// through readers[0], and the premises through each of readers at once,
+// in the order of their ids.
+func (db *DB) collect(ctx context.Context, readers []reader, cases []*caseRec, cfg *jaga.TracingConfig, now time.Time) ([]givenStatus, error) {
 	if len(cases) == 0 {
 		return nil, nil
 	}
+	q := readers[0]
 	byID := map[string]*caseRec{}
 	byPremises := map[string][]jaga.CaseStay{}
 	var premisesOrder []string
@@ -85,19 +87,26 @@ func (db *DB) collect(ctx context.Context, q reader, cases []*caseRec, cfg *jaga
 			}
 		}
 	}
+	// In id order, so that the reads of checkins_premises move forward
+	// through the index.
+	sort.Strings(premisesOrder)
 	info, err := db.premisesInfos(ctx, q, premisesOrder)
 	if err != nil {
 		return nil, err
 	}
 	casual := cfg.Rules[jaga.RiskCasual].Duration
-	// The premises read, prepared once: a day's cases read thousands.
-	at, err := q.PrepareContext(ctx, visitsAtQuery)
-	if err != nil {
-		return nil, fmt.Errorf("premises visits: %w", err)
+	// The premises read, prepared once a reader: a day's cases read
+	// thousands.
+	ats := make([]*sql.Stmt, len(readers))
+	for w, r := range readers {
+		if ats[w], err = r.PrepareContext(ctx, visitsAtQuery); err != nil {
+			return nil, fmt.Errorf("premises visits: %w", err)
+		}
+		defer ats[w].Close()
 	}
-	defer at.Close()
 	results := make([][]givenStatus, len(premisesOrder))
-	sweep := func(i int) error {
+	sweep := func(w, i int) error {
+		at := ats[w]
 		pid := premisesOrder[i]
 		stays := byPremises[pid]
 		pi := info[pid]
@@ -140,11 +149,7 @@ func (db *DB) collect(ctx context.Context, q reader, cases []*caseRec, cfg *jaga
 		}
 		return nil
 	}
-	workers := 1
-	if parallel {
-		workers = premisesReaders
-	}
-	if err := forEach(len(premisesOrder), workers, sweep); err != nil {
+	if err := forEach(len(premisesOrder), len(readers), sweep); err != nil {
 		return nil, err
 	}
 	var out []givenStatus
@@ -165,12 +170,12 @@ func (db *DB) collect(ctx context.Context, q reader, cases []*caseRec, cfg *jaga
 	return out, nil
 }
 
-// forEach runs f for 0..n-1 on workers goroutines and returns the first
-// error.
-func forEach(n, workers int, f func(i int) error) error {
+// forEach runs f(w, i) for i in 0..n-1 on workers goroutines, w being
+// the worker, in the order of i, and returns the first error.
+func forEach(n, workers int, f func(w, i int) error) error {
 	if workers <= 1 || n < 2 {
 		for i := 0; i < n; i++ {
-			if err := f(i); err != nil {
+			if err := f(0, i); err != nil {
 				return err
 			}
 		}
@@ -194,7 +199,7 @@ func forEach(n, workers int, f func(i int) error) error {
 				if stop {
 					return
 				}
-				if err := f(i); err != nil {
+				if err := f(w, i); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
@@ -400,49 +405,6 @@ func household(ctx context.Context, q reader, personID string) ([]member, error)
 	return out, nil
 }
 
-// apply writes the statuses tracing gave in tx: new ones inserted, a
-// check-in status extended when a later visit lengthens the exposure. It
-// refreshes the door status of everyone touched, tells those whose status
-// changed, and returns the new statuses by case id.
-func (tx *Tx) apply(ctx context.Context, given []givenStatus, cfg *jaga.TracingConfig) (map[string]int, error) {
-	byRef := map[string]string{}
-	var touched []string
-	seen := map[string]bool{}
-	for _, g := range given {
-		byRef[g.st.CaseRef] = g.caseID
-		if !seen[g.st.PersonID] {
-			seen[g.st.PersonID] = true
-			touched = append(touched, g.st.PersonID)
-		}
-	}
-	news := map[string]int{}
-	changed := map[string]bool{}
-	for i := 0; i < len(given); i += statusesPerInsert {
-		chunk := given[i:min(i+statusesPerInsert, len(given))]
-		sts := make([]*jaga.RiskStatus, len(chunk))
-		for j := range chunk {
-			sts[j] = &chunk[j].st
-		}
-		res, err := tx.upsertStatuses(ctx, sts, cfg)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range res {
-			changed[r.personID] = true
-			if r.inserted {
-				news[byRef[r.caseRef]]++
-			}
-		}
-	}
-	var refresh []string
-	for _, id := range touched {
-		if changed[id] {
-			refresh = append(refresh, id)
-		}
-	}
-	return news, tx.refreshPeople(ctx, refresh)
-}
-
 // upserted is a status row an upsert wrote.
 type upserted struct {
 	caseRef, personID string
@@ -512,94 +474,20 @@ func (tx *Tx) insertStatus(ctx context.Context, s *jaga.RiskStatus, cfg *jaga.Tr
 	return len(res) == 1 && res[0].inserted, err
 }
 
-// refreshPeople sets the door status of people from their statuses in
-// force, one statement a few hundred people, and tells each whose status
-// changed.
+// refreshPeople sets the door status of people from the statuses they
+// hold, and tells each whose shown status changed.
 func (tx *Tx) refreshPeople(ctx context.Context, ids []string) error {
+	ids = append([]string(nil), ids...)
 	sort.Strings(ids)
-	for i := 0; i < len(ids); i += peoplePerUpdate {
-		chunk := ids[i:min(i+peoplePerUpdate, len(ids))]
-		idArgs := make([]any, len(chunk))
-		for j, id := range chunk {
-			idArgs[j] = id
-		}
-		before := map[string]doorState{}
-		rows, err := tx.QueryContext(ctx, `SELECT id, risk_status, risk_until, full_name, language, COALESCE(phone, ''), COALESCE(email, ''),
-			COALESCE(guardian_id, '') FROM people WHERE id IN (`+tx.db.params().list(len(chunk))+`)`, idArgs...)
-		if err != nil {
-			return fmt.Errorf("refresh statuses: %w", err)
-		}
-		for rows.Next() {
-			var id string
-			var d doorState
-			var until sql.NullTime
-			if err := rows.Scan(&id, &d.status, &until, &d.name, &d.lang, &d.phone, &d.email, &d.guardian); err != nil {
-				rows.Close()
-				return fmt.Errorf("refresh statuses: %w", err)
-			}
-			if until.Valid {
-				d.until = until.Time.UTC()
-			}
-			if until.Valid && !tx.now.Before(d.until) {
-				d.status = jaga.RiskLow // it had ended already
-			}
-			before[id] = d
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		p := tx.db.params()
-		best := func() string {
-			return `FROM risk_statuses r WHERE r.person_id = people.id AND r.starts_at <= ` + p.next() + ` AND r.ends_at > ` + p.next() + `
-			ORDER BY r.precedence DESC, r.starts_at DESC LIMIT 1`
-		}
-		update := `UPDATE people SET risk_status = COALESCE((SELECT r.status ` + best() + `), '` + jaga.RiskLow + `'),
-				risk_until = (SELECT r.ends_at ` + best() + `)
-			WHERE id IN (` + p.list(len(chunk)) + `)`
-		if _, err := tx.ExecContext(ctx, update, append([]any{tx.now, tx.now, tx.now, tx.now}, idArgs...)...); err != nil {
-			return fmt.Errorf("refresh statuses: %w", err)
-		}
-		p = tx.db.params()
-		rows, err = tx.QueryContext(ctx, statusSelect+`
-			WHERE person_id IN (`+p.list(len(chunk))+`) AND starts_at <= `+p.next()+` AND ends_at > `+p.next()+`
-			ORDER BY person_id, precedence DESC, starts_at DESC`, append(idArgs, tx.now, tx.now)...)
-		if err != nil {
-			return fmt.Errorf("refresh statuses: %w", err)
-		}
-		current := map[string]*jaga.RiskStatus{}
-		for rows.Next() {
-			st, err := scanStatus(rows)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("refresh statuses: %w", err)
-			}
-			if current[st.PersonID] == nil {
-				current[st.PersonID] = st
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		var notes []notice
-		for _, id := range chunk {
-			b, cur := before[id], current[id]
-			status := jaga.RiskLow
-			if cur != nil {
-				status = cur.Status
-			}
-			if status == b.status && (cur == nil || cur.EndsAt.Equal(b.until)) {
-				continue
-			}
-			if cur == nil {
-				cur = &jaga.RiskStatus{Status: jaga.RiskLow}
-			}
-			notes = append(notes, notice{to: b, status: cur})
-		}
-		if err := tx.notifyAll(ctx, notes); err != nil {
-			return err
-		}
+	doors, err := tx.doorStates(ctx, ids)
+	if err != nil {
+		return err
 	}
-	return nil
+	held, err := tx.heldStatuses(ctx, ids)
+	if err != nil {
+		return err
+	}
+	return tx.showStatuses(ctx, ids, held, doors)
 }
 
 // notice is a status change to tell a person of.
@@ -641,53 +529,38 @@ func (tx *Tx) notifyAll(ctx context.Context, notes []notice) error {
 			return err
 		}
 	}
-	var args []any
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		p := tx.db.params()
-		var b strings.Builder
-		for i := 0; i < len(args)/5; i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + p.list(5) + ", 0)")
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (channel, destination, subject, body, created_at, attempts) VALUES `+b.String(), args...)
-		args = args[:0]
-		if err != nil {
-			return fmt.Errorf("notify: %w", err)
-		}
-		return nil
-	}
+	// The attempts column is left to its default, 0.
+	w := &bulk{tx: tx, perRow: 5, perStmt: rowsPerInsert, what: "notify", sql: func(n int, p *params) string {
+		return `INSERT` + tx.db.orRollback() + ` INTO outbox (channel, destination, subject, body, created_at) VALUES ` + rowsOf(n, 5, p, "")
+	}}
 	for _, n := range notes {
 		to, dependant := n.to, ""
 		if to.phone == "" && to.email == "" && to.guardian != "" {
 			dependant, to = to.name, *guardians[to.guardian]
 		}
 		subject, body := jaga.RiskNotice(to.lang, n.status, dependant)
+		var err error
 		switch {
 		case to.phone != "":
-			args = append(args, jaga.ContactPhone, to.phone, subject, body, tx.now)
+			err = w.add(ctx, jaga.ContactPhone, to.phone, subject, body, tx.now)
 		case to.email != "":
-			args = append(args, jaga.ContactEmail, to.email, subject, body, tx.now)
+			err = w.add(ctx, jaga.ContactEmail, to.email, subject, body, tx.now)
 		default:
 			continue // no one to tell; the app shows it
 		}
-		if len(args) >= 5*statusesPerInsert {
-			if err := flush(); err != nil {
-				return err
-			}
+		if err != nil {
+			w.flush(ctx)
+			return err
 		}
 	}
-	return flush()
+	return w.flush(ctx)
 }
 
 // doorState is a person's shown status and its end, and how to reach
-// them.
+// them. status is low risk if the stored one had ended; stored is as the
+// row has it.
 type doorState struct {
-	status                             string
+	status, stored                     string
 	until                              time.Time
 	name, lang, phone, email, guardian string
 }
@@ -695,7 +568,7 @@ type doorState struct {
 // traceCases traces cases in tx, reading through it, and returns how many
 // statuses it gave.
 func (tx *Tx) traceCases(ctx context.Context, cases []*caseRec, cfg *jaga.TracingConfig) (int, error) {
-	given, err := tx.db.collect(ctx, tx, cases, cfg, tx.now, false)
+	given, err := tx.db.collect(ctx, []reader{tx}, cases, cfg, tx.now)
 	if err != nil {
 		return 0, err
 	}
@@ -726,22 +599,95 @@ func (tx *Tx) markTraced(ctx context.Context, cases []*caseRec, news map[string]
 	return total, nil
 }
 
-// traceOutside traces cases as TraceDay does: it collects through the
-// pool, then writes in short transactions of whole people, so that no
-// transaction holds the write lock for long. It returns the new statuses.
+// traceOutside traces cases as TraceDay traces a batch: it collects
+// outside any transaction, then writes (write). It returns the new
+// statuses.
 func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (int, error) {
-	now := s.db.now()
-	q, parallel, release, err := s.db.tracingReader(ctx, len(cases))
+	readers, writer, release, err := s.db.tracingReaders(ctx, len(cases))
 	if err != nil {
 		return 0, err
 	}
 	defer release()
-	// On SQLite the writes go through the same connection, whose page
-	// cache holds the people and statuses just read.
-	conn, _ := q.(*sql.Conn)
-	given, err := s.db.collect(ctx, q, cases, &s.cfg, now, parallel)
+	given, err := s.db.collect(ctx, readers, cases, &s.cfg, s.db.now())
 	if err != nil {
 		return 0, err
+	}
+	return s.write(ctx, writer, cases, given, &jaga.TraceReport{})
+}
+
+// traceDay traces cases in batches of traceBatch, collecting the next
+// batch while the last is written, and adds to rep.
+func (s *TracingService) traceDay(ctx context.Context, cases []*caseRec, rep *jaga.TraceReport) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	readers, writer, release, err := s.db.tracingReaders(ctx, len(cases))
+	if err != nil {
+		return err
+	}
+	defer release()
+	type batch struct {
+		cases []*caseRec
+		given []givenStatus
+		took  time.Duration
+		err   error
+	}
+	found := make(chan batch, 1) // one batch found ahead
+	go func() {
+		defer close(found)
+		now := s.db.now()
+		for i := 0; i < len(cases); i += traceBatch {
+			b := batch{cases: cases[i:min(i+traceBatch, len(cases))]}
+			t := time.Now()
+			b.given, b.err = s.db.collect(ctx, readers, b.cases, &s.cfg, now)
+			b.took = time.Since(t)
+			select {
+			case found <- b:
+			case <-ctx.Done():
+				return
+			}
+			if b.err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		for range found { // let the finder end before release
+		}
+	}()
+	for b := range found {
+		if b.err != nil {
+			return b.err
+		}
+		rep.FindTime += b.took
+		n, err := s.write(ctx, writer, b.cases, b.given, rep)
+		if err != nil {
+			return err
+		}
+		rep.Contacts += n
+	}
+	return nil
+}
+
+// write writes what collect found for cases in short transactions of
+// whole people on conn (the pool when nil), so that no transaction holds
+// the write lock for long; then the cases' own door statuses and their
+// tracing stamps. It returns the new statuses and adds the time taken to
+// rep.
+func (s *TracingService) write(ctx context.Context, conn *sql.Conn, cases []*caseRec, given []givenStatus, rep *jaga.TraceReport) (int, error) {
+	inTx := func(f func(tx *Tx) error) error {
+		t := time.Now()
+		err := s.inTx(ctx, conn, f)
+		if conn != nil {
+			// Back on, for the connection's next user.
+			if _, ferr := conn.ExecContext(ctx, `PRAGMA foreign_keys = ON`); ferr != nil && err == nil {
+				err = fmt.Errorf("trace: %w", ferr)
+			}
+		}
+		d := time.Since(t)
+		rep.WriteTime += d
+		rep.LongestWrite = max(rep.LongestWrite, d)
+		return err
 	}
 	// A person's statuses land in one transaction, so that they are told
 	// once, of the highest.
@@ -752,7 +698,7 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 		for j < len(given) && given[j].st.PersonID == given[j-1].st.PersonID {
 			j++
 		}
-		if err := s.inTx(ctx, conn, func(tx *Tx) error {
+		if err := inTx(func(tx *Tx) error {
 			n, err := tx.apply(ctx, given[i:j], &s.cfg)
 			for k, v := range n {
 				news[k] += v
@@ -764,7 +710,7 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 		i = j
 	}
 	total := 0
-	err = s.inTx(ctx, conn, func(tx *Tx) error {
+	err := inTx(func(tx *Tx) error {
 		ids := make([]string, len(cases))
 		for i, c := range cases {
 			ids[i] = c.personID
@@ -772,38 +718,64 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 		if err := tx.refreshPeople(ctx, ids); err != nil {
 			return err
 		}
+		var err error
 		total, err = tx.markTraced(ctx, cases, news)
 		return err
 	})
 	return total, err
 }
 
-// tracingReader returns what tracing reads through outside a transaction:
-// on SQLite one connection, since each has its own page cache and the
-// reads of nearby premises share pages; on PostgreSQL the pool, read
-// concurrently. release gives the connection back.
-func (db *DB) tracingReader(ctx context.Context, cases int) (q reader, parallel bool, release func(), err error) {
+// tracingReaders returns what tracing reads through outside a
+// transaction, one a concurrent premises reader, and the connection it
+// writes through: on PostgreSQL the pool, four times, and the pool; on
+// SQLite a connection, or for many cases one a core (two here), since a
+// connection reads one statement at a time and has its own page cache,
+// and one more to write through while the next cases are read. release
+// gives the connections back.
+func (db *DB) tracingReaders(ctx context.Context, cases int) (readers []reader, writer *sql.Conn, release func(), err error) {
 	if db.dialect != SQLite {
-		return db.db, true, func() {}, nil
+		return []reader{db.db, db.db, db.db, db.db}, nil, func() {}, nil
 	}
-	conn, err := db.db.Conn(ctx)
-	if err != nil {
-		return nil, false, nil, fmt.Errorf("trace: %w", err)
+	n := 1
+	if cases >= 100 {
+		n = max(1, min(runtime.GOMAXPROCS(0), 4))
 	}
-	if cases < 100 {
-		return conn, false, func() { conn.Close() }, nil
+	var conns []*sql.Conn
+	release = func() {
+		for _, c := range conns {
+			// Back to the pool's settings, which empties the cache.
+			c.ExecContext(context.Background(), `PRAGMA temp_store = DEFAULT`)
+			c.ExecContext(context.Background(), `PRAGMA cache_size = -65536`)
+			c.Close()
+		}
 	}
-	// A larger page cache while tracing many cases (1 GiB at most,
-	// allocated as used), back to the pool's 64 MiB after, which empties
-	// it: a single case keeps the connection's warm cache instead.
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -1048576`); err != nil {
-		conn.Close()
-		return nil, false, nil, fmt.Errorf("trace: %w", err)
+	for i := 0; i <= n; i++ {
+		conn, err := db.db.Conn(ctx)
+		if err != nil {
+			release()
+			return nil, nil, nil, fmt.Errorf("trace: %w", err)
+		}
+		conns = append(conns, conn)
+		// Statement journals in memory; and, while tracing many cases, a
+		// larger page cache (1 GiB at most, allocated as used). A single
+		// case keeps the connection's warm 64 MiB cache instead.
+		pragmas := []string{`PRAGMA temp_store = MEMORY`}
+		if cases >= 100 {
+			pragmas = append(pragmas, `PRAGMA cache_size = -1048576`)
+		}
+		for _, p := range pragmas {
+			if _, err := conn.ExecContext(ctx, p); err != nil {
+				release()
+				return nil, nil, nil, fmt.Errorf("trace: %w", err)
+			}
+		}
+		if i < n {
+			readers = append(readers, conn)
+		} else {
+			writer = conn
+		}
 	}
-	return conn, false, func() {
-		conn.ExecContext(context.Background(), `PRAGMA cache_size = -65536`)
-		conn.Close()
-	}, nil
+	return readers, writer, release, nil
 }
 
 // FindDay finds what tracing the cases confirmed on day would give, and
@@ -821,14 +793,14 @@ func (s *TracingService) FindDay(ctx context.Context, day string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	q, parallel, release, err := s.db.tracingReader(ctx, len(cases))
+	readers, _, release, err := s.db.tracingReaders(ctx, len(cases))
 	if err != nil {
 		return 0, err
 	}
 	defer release()
 	total := 0
 	for i := 0; i < len(cases); i += traceBatch {
-		given, err := s.db.collect(ctx, q, cases[i:min(i+traceBatch, len(cases))], &s.cfg, s.db.now(), parallel)
+		given, err := s.db.collect(ctx, readers, cases[i:min(i+traceBatch, len(cases))], &s.cfg, s.db.now())
 		if err != nil {
 			return 0, err
 		}
@@ -838,7 +810,11 @@ func (s *TracingService) FindDay(ctx context.Context, day string) (int, error) {
 }
 
 // inTx runs f in a transaction on conn, or the pool when conn is nil,
-// and commits it.
+// and commits it. On conn (SQLite) the transaction checks no foreign
+// keys: apply checks that everyone it writes of exists, and holds the
+// write lock from that check on; a multi-row statement that could fail
+// a foreign key half-way would first copy every page it changes to a
+// statement journal. The caller turns them back on.
 func (s *TracingService) inTx(ctx context.Context, conn *sql.Conn, f func(tx *Tx) error) error {
 	var tx *Tx
 	if conn == nil {
@@ -847,6 +823,9 @@ func (s *TracingService) inTx(ctx context.Context, conn *sql.Conn, f func(tx *Tx
 			return err
 		}
 	} else {
+		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
 		stx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("begin: %w", err)

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,6 +153,31 @@ func TestTracingConfirmCase(t *testing.T) {
 				}
 			})
 		}
+		t.Run("every door shows what the door-status refresh would", func(t *testing.T) {
+			for _, p := range []*jaga.Person{w.tan, w.aisyah, w.adam, w.priya, w.hakim} {
+				var status, after string
+				var until, afterUntil sql.NullTime
+				if err := e.Raw.QueryRow(`SELECT risk_status, risk_until FROM people WHERE id = $1`, p.ID).Scan(&status, &until); err != nil {
+					t.Fatal(err)
+				}
+				tx, err := e.DB.BeginTx(context.Background(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tx.RefreshDoorStatus(context.Background(), p.ID); err != nil {
+					tx.Rollback()
+					t.Fatal(err)
+				}
+				err = tx.QueryRow(`SELECT risk_status, risk_until FROM people WHERE id = $1`, p.ID).Scan(&after, &afterUntil)
+				tx.Rollback()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if status != after || until.Valid != afterUntil.Valid || !until.Time.Equal(afterUntil.Time) {
+					t.Errorf("%s: door %s until %v, the refresh gives %s until %v", p.FullName, status, until, after, afterUntil)
+				}
+			}
+		})
 		t.Run("the status carries its reason, rule, window, end and case reference", func(t *testing.T) {
 			v := w.myRisk(t, w.aisyah)[w.aisyah.ID]
 			cur := v.Current

@@ -52,7 +52,8 @@ func (s *Server) checkInCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, s.checkInResponse(res))
+	out := s.checkInResponse(res)
+	writeCheckIn(w, http.StatusCreated, &out)
 	return nil
 }
 

@@ -1,0 +1,159 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+	"time"
+)
+
+// visitorCard is what a check-in needs of a person: whether they exist,
+// their guardian, and what the door shows.
+type visitorCard struct {
+	guardianID, name, language, risk, vaccination string
+	riskUntil                                     sql.NullTime
+	fetched                                       time.Time
+}
+
+// visitorCards keeps visitorCard by person id for the group-commit writer
+// on SQLite, so that a check-in reads no row. It is filled only inside the
+// writer's transaction, which holds the database's write lock; every
+// transaction of this process that changes people forgets what it changed
+// while it still holds that lock, and again after it commits (see
+// Tx.ExecContext and Tx.Commit). A card is trusted for at most
+// visitorCardTTL, which bounds what another process writing the file
+// directly could leave stale. Unknown people are never cached.
+type visitorCards struct {
+	mu sync.Mutex // guards m
+	m  map[string]*visitorCard
+}
+
+// Limits of visitorCards.
+const (
+	visitorCardTTL  = time.Minute
+	maxVisitorCards = 1_000_000
+)
+
+// get returns the card of id, or nil.
+func (c *visitorCards) get(id string, now time.Time) *visitorCard {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := c.m[id]
+	if v == nil || now.Sub(v.fetched) > visitorCardTTL || v.fetched.After(now) {
+		return nil
+	}
+	return v
+}
+
+func (c *visitorCards) put(id string, v *visitorCard) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxVisitorCards {
+		c.m = map[string]*visitorCard{}
+	}
+	c.m[id] = v
+}
+
+// forget drops the cards of ids, or all cards when all is set.
+func (c *visitorCards) forget(ids []string, all bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if all {
+		c.m = nil
+		return
+	}
+	for _, id := range ids {
+		delete(c.m, id)
+	}
+}
+
+// changesPeople reports whether a statement may change rows of people:
+// any statement run for its effect (exec) that names the table, or a
+// query that updates, deletes from or inserts into it. It errs on the side
+// of yes: a false yes only empties the cards.
+func changesPeople(query string, exec bool) bool {
+	for rest := query; ; {
+		i := strings.Index(rest, "people")
+		if j := strings.Index(rest, "PEOPLE"); j >= 0 && (i < 0 || j < i) {
+			i = j
+		}
+		if i < 0 {
+			return false
+		}
+		if exec {
+			return true
+		}
+		w1, before := lastWord(rest[:i])
+		w2, _ := lastWord(before)
+		switch {
+		case strings.EqualFold(w1, "UPDATE"), strings.EqualFold(w1, "INTO"),
+			strings.EqualFold(w1, "FROM") && strings.EqualFold(w2, "DELETE"):
+			return true
+		}
+		rest = rest[i+len("people"):]
+	}
+}
+
+// lastWord returns the last word of s and what precedes it.
+func lastWord(s string) (word, before string) {
+	s = strings.TrimRight(s, " \t\r\n")
+	i := strings.LastIndexAny(s, " \t\r\n(,")
+	return s[i+1:], s[:i+1]
+}
+
+// notePeopleWrite records that tx may have changed people, so that the
+// visitor cards are forgotten at commit.
+func (tx *Tx) notePeopleWrite(query string, exec bool) {
+	if tx.db.cards != nil && changesPeople(query, exec) {
+		tx.peopleChanged = true
+	}
+}
+
+// forgetCard records that tx changed the person id, whose card is
+// forgotten at commit.
+func (tx *Tx) forgetCard(id string) {
+	if tx.db.cards != nil {
+		tx.changedPeople = append(tx.changedPeople, id)
+	}
+}
+
+// forgetCards drops the cards tx may have changed.
+func (tx *Tx) forgetCards() {
+	if tx.db.cards == nil || (!tx.peopleChanged && len(tx.changedPeople) == 0) {
+		return
+	}
+	tx.db.cards.forget(tx.changedPeople, tx.peopleChanged)
+}
+
+// ExecContext is sql.Tx's, noting writes to people for the visitor cards.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx.notePeopleWrite(query, true)
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext is sql.Tx's, noting writes to people for the visitor cards.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	tx.notePeopleWrite(query, false)
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext is sql.Tx's, noting writes to people for the visitor
+// cards.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	tx.notePeopleWrite(query, false)
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// Commit writes the visits queued on PostgreSQL and commits tx. Visitor
+// cards tx may have changed are forgotten before (while tx holds SQLite's
+// write lock, so the writer cannot read the old row again) and after.
+func (tx *Tx) Commit() error {
+	if err := tx.flushVisits(context.Background()); err != nil {
+		return err
+	}
+	tx.forgetCards()
+	err := tx.Tx.Commit()
+	tx.forgetCards()
+	return err
+}
