@@ -430,7 +430,7 @@ func startVerifier(ctx context.Context, tc trustConfig, logger *slog.Logger) (*t
 	}
 	v := trustlist.NewVerifier(loader)
 	if len(loader.Sources) == 0 {
-		logger.Info("no trust sources: certificates from every issuer will answer unknown key")
+		logger.Info("no trust sources: only this server's own certificates verify; other issuers' answer unknown key")
 		return v, func(context.Context) {}, nil
 	}
 	loadCtx, cancel := context.WithTimeout(ctx, trustStartTimeout)
