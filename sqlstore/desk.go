@@ -61,6 +61,28 @@ type ticketRow struct {
 	resolvedAt sql.NullTime
 }
 
+// tickets returns the tickets that ticketSelect followed by rest finds,
+// all read before it returns; what names the read in errors.
+func (tx *Tx) tickets(ctx context.Context, what, rest string, args ...any) ([]*ticketRow, error) {
+	rows, err := tx.QueryContext(ctx, ticketSelect+rest, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var found []*ticketRow
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		found = append(found, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return found, nil
+}
+
 const ticketSelect = `
 	SELECT t.id, t.reference, t.type, t.person_id, t.requester_id, t.state, t.priority, t.queue, t.calendar,
 		COALESCE(t.assignee_id, ''), COALESCE(m.reference, ''), t.form, t.description, t.tried, t.language,
@@ -455,22 +477,9 @@ func (s *DeskService) MyTickets(ctx context.Context) ([]*jaga.Ticket, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, ticketSelect+` WHERE t.requester_id = $1 ORDER BY t.created_at DESC, t.id LIMIT 200`, a.ID)
+	found, err := tx.tickets(ctx, "my tickets", ` WHERE t.requester_id = $1 ORDER BY t.created_at DESC, t.id LIMIT 200`, a.ID)
 	if err != nil {
-		return nil, fmt.Errorf("my tickets: %w", err)
-	}
-	var found []*ticketRow
-	for rows.Next() {
-		t, err := scanTicket(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("my tickets: %w", err)
-		}
-		found = append(found, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("my tickets: %w", err)
+		return nil, err
 	}
 	out := []*jaga.Ticket{}
 	for _, t := range found {
@@ -649,23 +658,10 @@ func (s *DeskService) QueueTickets(ctx context.Context, f jaga.QueueFilter) ([]*
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, ticketSelect+` WHERE `+strings.Join(where, " AND ")+`
+	found, err := tx.tickets(ctx, "queue tickets", ` WHERE `+strings.Join(where, " AND ")+`
 		ORDER BY CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.created_at, t.id LIMIT `+arg(f.Limit), args...)
 	if err != nil {
-		return nil, fmt.Errorf("queue tickets: %w", err)
-	}
-	var found []*ticketRow
-	for rows.Next() {
-		t, err := scanTicket(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("queue tickets: %w", err)
-		}
-		found = append(found, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("queue tickets: %w", err)
+		return nil, err
 	}
 	out := []*jaga.Ticket{}
 	for _, t := range found {
