@@ -55,6 +55,9 @@ type Premises struct {
 	TokenVersion int       `json:"tokenVersion"` // rotating the code raises it
 	CreatedAt    time.Time `json:"createdAt"`
 	UpdatedAt    time.Time `json:"updatedAt"`
+	// Seq is the store's number for the premises, which check-in rows
+	// hold instead of the id; never shown.
+	Seq int64 `json:"-"`
 }
 
 // DefaultStay is how long a visit to the premises lasts without check-out.

@@ -54,6 +54,7 @@ func (s *CheckInService) resolvePremises(ctx context.Context, token, shortCode s
 type visitor struct {
 	door       jaga.DoorStatus
 	guardianID string
+	seq        int64 // people.seq
 }
 
 // visitors loads the caller and the chosen dependants with their door
@@ -120,7 +121,7 @@ func loadVisitors(ctx context.Context, query func(q string, args ...any) (*sql.R
 		if !ok || (id != callerID && c.guardianID != callerID) {
 			return nil, jaga.Invalid(map[string]string{"dependants": "You can check in only yourself and your own dependants."})
 		}
-		v := visitor{guardianID: c.guardianID, door: jaga.DoorStatus{PersonID: id, Name: c.name, Language: c.language,
+		v := visitor{guardianID: c.guardianID, seq: c.seq, door: jaga.DoorStatus{PersonID: id, Name: c.name, Language: c.language,
 			Risk: c.risk, Vaccination: c.vaccination}}
 		if v.door.Risk != jaga.RiskLow && (!c.riskUntil.Valid || !now.Before(c.riskUntil.Time)) {
 			v.door.Risk = jaga.RiskLow // the status has ended
@@ -141,7 +142,7 @@ func readVisitorCards(query func(q string, args ...any) (*sql.Rows, error), ids 
 		marks[i] = "$" + strconv.Itoa(i+1)
 	}
 	rows, err := query(`
-		SELECT id, COALESCE(guardian_id, ''), full_name, language, risk_status, risk_until, vaccination_status
+		SELECT id, COALESCE(guardian_id, ''), full_name, language, risk_status, risk_until, vaccination_status, seq
 		FROM people WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("visitors: %w", err)
@@ -150,7 +151,7 @@ func readVisitorCards(query func(q string, args ...any) (*sql.Rows, error), ids 
 	for rows.Next() {
 		var id string
 		c := &visitorCard{fetched: clock}
-		if err := rows.Scan(&id, &c.guardianID, &c.name, &c.language, &c.risk, &c.riskUntil, &c.vaccination); err != nil {
+		if err := rows.Scan(&id, &c.guardianID, &c.name, &c.language, &c.risk, &c.riskUntil, &c.vaccination, &c.seq); err != nil {
 			return fmt.Errorf("visitors: %w", err)
 		}
 		if c.riskUntil.Valid {
@@ -169,16 +170,16 @@ func readVisitorCards(query func(q string, args ...any) (*sql.Rows, error), ids 
 // visit, still open, is that visit. Other visits are not updated: a visit
 // ends at the earliest of its check-out, its automatic check-out and the
 // person's next check-in.
-func (tx *Tx) recordVisit(ctx context.Context, v *jaga.Visit, p *jaga.Premises, actorID string) error {
+func (tx *Tx) recordVisit(ctx context.Context, v *jaga.Visit, personSeq int64, p *jaga.Premises, actorID string) error {
 	if err := tx.ensureCheckinPartition(ctx, v.CheckedInAt); err != nil {
 		return err
 	}
 	if tx.db.dialect == Postgres {
 		// Written with the rest of the batch at commit, in one round trip.
-		tx.queueVisitPostgres(v, p, actorID)
+		tx.queueVisitPostgres(v, personSeq, p, actorID)
 		return nil
 	}
-	last, err := tx.lastVisit(ctx, v.PersonID, v.CheckedInAt)
+	last, err := tx.lastVisit(ctx, v.PersonID, personSeq, v.CheckedInAt)
 	if err != nil {
 		return err
 	}
@@ -186,21 +187,41 @@ func (tx *Tx) recordVisit(ctx context.Context, v *jaga.Visit, p *jaga.Premises, 
 		v.ID, v.CheckedInAt, v.LeavesAt, v.SameVisit = last.id, last.at, last.leaves, true
 		return nil
 	}
-	v.ID = newTimeID(v.CheckedInAt)
+	id := newVisitID(v.CheckedInAt)
+	v.ID = formatVisitID(id)
 	v.LeavesAt = v.CheckedInAt.Add(p.DefaultStay())
 	if _, err := tx.execHot(ctx, `
-		INSERT INTO checkins (id, person_id, premises_id, checked_in_at, leaves_at, source, actor_id, created_at)
+		INSERT INTO checkins (id, person, premises, checked_in_at, leaves_at, source, actor_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		v.ID, v.PersonID, p.ID, v.CheckedInAt, v.LeavesAt, v.Source, actorID, tx.now); err != nil {
+		id, personSeq, p.Seq, micros(v.CheckedInAt), micros(v.LeavesAt), v.Source, otherActor(actorID, v.PersonID),
+		writtenLater(tx.now, v.CheckedInAt)); err != nil {
 		return fmt.Errorf("insert check-in: %w", err)
 	}
 	tx.noteVisit(v.PersonID, &recentVisit{id: v.ID, premisesID: p.ID, at: v.CheckedInAt, leaves: v.LeavesAt})
 	return nil
 }
 
+// otherActor is the actor_id of a check-in row: NULL when the person
+// checked in themselves.
+func otherActor(actorID, personID string) any {
+	if actorID == personID {
+		return nil
+	}
+	return actorID
+}
+
+// writtenLater is the created_at of a check-in row: NULL when the row was
+// written at the check-in time.
+func writtenLater(written, checkedIn time.Time) any {
+	if us := micros(written); us != micros(checkedIn) {
+		return us
+	}
+	return nil
+}
+
 // lastVisit returns the person's latest visit that started within
 // SameVisitWindow before at and is still open, or nil.
-func (tx *Tx) lastVisit(ctx context.Context, personID string, at time.Time) (*recentVisit, error) {
+func (tx *Tx) lastVisit(ctx context.Context, personID string, personSeq int64, at time.Time) (*recentVisit, error) {
 	since := at.Add(-jaga.SameVisitWindow)
 	if r, known := tx.recentVisit(personID, since); known {
 		if r != nil && r.at.After(since) && !r.at.After(at) && !r.closed {
@@ -210,19 +231,20 @@ func (tx *Tx) lastVisit(ctx context.Context, personID string, at time.Time) (*re
 	}
 	r := &recentVisit{}
 	row, err := tx.queryRowHot(ctx, `
-		SELECT id, premises_id, checked_in_at, leaves_at FROM checkins
-		WHERE person_id = $1 AND checked_in_at > $2 AND checked_in_at <= $3 AND checked_out_at IS NULL
-		ORDER BY checked_in_at DESC LIMIT 1`, personID, since, at)
+		SELECT c.id, pr.id, c.checked_in_at, c.leaves_at FROM checkins c JOIN premises pr ON pr.seq = c.premises
+		WHERE c.person = $1 AND c.checked_in_at > $2 AND c.checked_in_at <= $3 AND c.checked_out_at IS NULL
+		ORDER BY c.checked_in_at DESC LIMIT 1`, personSeq, micros(since), micros(at))
 	if err != nil {
 		return nil, err
 	}
-	switch err := row.Scan(&r.id, &r.premisesID, &r.at, &r.leaves); {
+	var id, atUs, leavesUs int64
+	switch err := row.Scan(&id, &r.premisesID, &atUs, &leavesUs); {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("same visit: %w", err)
 	}
-	r.at, r.leaves = r.at.UTC(), r.leaves.UTC()
+	r.id, r.at, r.leaves = formatVisitID(id), fromMicros(atUs), fromMicros(leavesUs)
 	return r, nil
 }
 
@@ -274,7 +296,7 @@ func (s *CheckInService) CheckIn(ctx context.Context, req jaga.CheckInRequest) (
 		for i, v := range vs {
 			r.Visits[i] = jaga.Visit{PersonID: v.door.PersonID, PremisesID: p.ID, PremisesName: p.Name, CheckedInAt: now, Source: source}
 			r.Door[i] = v.door
-			if err := tx.recordVisit(ctx, &r.Visits[i], p, a.ID); err != nil {
+			if err := tx.recordVisit(ctx, &r.Visits[i], v.seq, p, a.ID); err != nil {
 				return err
 			}
 		}
@@ -290,19 +312,21 @@ func (s *CheckInService) CheckIn(ctx context.Context, req jaga.CheckInRequest) (
 	return res, nil
 }
 
+// visitSelect reads visits with their person (pe) and premises.
 const visitSelect = `
-	SELECT c.id, c.person_id, c.premises_id, COALESCE(pr.name, ''), c.checked_in_at, c.leaves_at, c.checked_out_at, c.source
-	FROM checkins c LEFT JOIN premises pr ON pr.id = c.premises_id`
+	SELECT c.id, pe.id, COALESCE(pr.id, ''), COALESCE(pr.name, ''), c.checked_in_at, c.leaves_at, c.checked_out_at, c.source
+	FROM checkins c JOIN people pe ON pe.seq = c.person LEFT JOIN premises pr ON pr.seq = c.premises`
 
 func scanVisit(r rowScanner) (*jaga.Visit, error) {
 	v := &jaga.Visit{}
-	var out sql.NullTime
-	if err := r.Scan(&v.ID, &v.PersonID, &v.PremisesID, &v.PremisesName, &v.CheckedInAt, &v.LeavesAt, &out, &v.Source); err != nil {
+	var id, at, leaves int64
+	var out sql.NullInt64
+	if err := r.Scan(&id, &v.PersonID, &v.PremisesID, &v.PremisesName, &at, &leaves, &out, &v.Source); err != nil {
 		return nil, err
 	}
-	v.CheckedInAt, v.LeavesAt = v.CheckedInAt.UTC(), v.LeavesAt.UTC()
+	v.ID, v.CheckedInAt, v.LeavesAt = formatVisitID(id), fromMicros(at), fromMicros(leaves)
 	if out.Valid {
-		t := out.Time.UTC()
+		t := fromMicros(out.Int64)
 		v.CheckedOutAt = &t
 	}
 	return v, nil
@@ -315,14 +339,17 @@ func (s *CheckInService) CheckOut(ctx context.Context, visitID string) (*jaga.Vi
 		return nil, jaga.Errorf(jaga.EUNAUTHORIZED, "Sign in to check out.")
 	}
 	notFound := jaga.Errorf(jaga.ENOTFOUND, "No such visit.")
+	id, ok := parseVisitID(visitID)
+	if !ok {
+		return nil, notFound
+	}
 	now := s.db.now()
 	var v *jaga.Visit
 	err := s.db.writer().do(ctx, now, func(tx *Tx) error {
 		var err error
 		v, err = scanVisit(tx.QueryRowContext(ctx, visitSelect+`
-			JOIN people pe ON pe.id = c.person_id
 			WHERE c.id = $1 AND c.checked_in_at > $2 AND (pe.id = $3 OR pe.guardian_id = $3)`,
-			visitID, now.Add(-jaga.MaxStayBeforeAuto), a.ID))
+			id, micros(now.Add(-jaga.MaxStayBeforeAuto)), a.ID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound
 		} else if err != nil {
@@ -332,10 +359,11 @@ func (s *CheckInService) CheckOut(ctx context.Context, visitID string) (*jaga.Vi
 			return jaga.Errorf(jaga.ECONFLICT, "This visit has already ended.")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE checkins SET checked_out_at = $1 WHERE id = $2 AND checked_in_at = $3`,
-			now, v.ID, v.CheckedInAt); err != nil {
+			micros(now), id, micros(v.CheckedInAt)); err != nil {
 			return fmt.Errorf("check out: %w", err)
 		}
-		v.CheckedOutAt = &now
+		out := fromMicros(micros(now))
+		v.CheckedOutAt = &out
 		tx.noteVisit(v.PersonID, &recentVisit{id: v.ID, premisesID: v.PremisesID, at: v.CheckedInAt, leaves: v.LeavesAt, closed: true})
 		return nil
 	})
@@ -365,6 +393,7 @@ func (s *CheckInService) UploadOffline(ctx context.Context, batch []jaga.Offline
 		i        int
 		premises *jaga.Premises
 		visits   []jaga.Visit
+		seqs     []int64 // people.seq of each visit's person
 	}
 	var ok []accepted
 	seen := map[string]bool{}
@@ -421,6 +450,7 @@ func (s *CheckInService) UploadOffline(ctx context.Context, batch []jaga.Offline
 		for _, v := range vs {
 			acc.visits = append(acc.visits, jaga.Visit{PersonID: v.door.PersonID, PremisesID: p.ID, PremisesName: p.Name,
 				CheckedInAt: at, LeavesAt: at.Add(p.DefaultStay()), Source: jaga.SourceOffline})
+			acc.seqs = append(acc.seqs, v.seq)
 		}
 		ok = append(ok, acc)
 	}
@@ -439,19 +469,22 @@ func (s *CheckInService) UploadOffline(ctx context.Context, batch []jaga.Offline
 				if v.PersonID != a.ID {
 					clientID = c.ClientID + ":" + v.PersonID[:8]
 				}
-				v.ID = newTimeID(v.CheckedInAt)
+				seq := acc.seqs[j]
 				if _, err := tx.ExecContext(ctx, `
-					INSERT INTO checkins (id, person_id, premises_id, checked_in_at, leaves_at, source, client_id, actor_id, created_at)
+					INSERT INTO checkins (id, person, premises, checked_in_at, leaves_at, source, client_id, actor_id, created_at)
 					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-					ON CONFLICT (person_id, client_id, checked_in_at) WHERE client_id IS NOT NULL DO NOTHING`,
-					v.ID, v.PersonID, acc.premises.ID, v.CheckedInAt, v.LeavesAt, v.Source, clientID, a.ID, tx.now); err != nil {
+					ON CONFLICT (person, client_id, checked_in_at) WHERE client_id IS NOT NULL DO NOTHING`,
+					newVisitID(v.CheckedInAt), seq, acc.premises.Seq, micros(v.CheckedInAt), micros(v.LeavesAt), v.Source, clientID,
+					otherActor(a.ID, v.PersonID), writtenLater(tx.now, v.CheckedInAt)); err != nil {
 					return fmt.Errorf("offline check-in: %w", err)
 				}
 				// A repeated upload answers with the visit stored the first time.
-				if err := tx.QueryRowContext(ctx, `SELECT id FROM checkins WHERE person_id = $1 AND client_id = $2 AND checked_in_at = $3`,
-					v.PersonID, clientID, v.CheckedInAt).Scan(&v.ID); err != nil {
+				var id int64
+				if err := tx.QueryRowContext(ctx, `SELECT id FROM checkins WHERE person = $1 AND client_id = $2 AND checked_in_at = $3`,
+					seq, clientID, micros(v.CheckedInAt)).Scan(&id); err != nil {
 					return fmt.Errorf("offline check-in: %w", err)
 				}
+				v.ID = formatVisitID(id)
 				tx.noteVisit(v.PersonID, &recentVisit{id: v.ID, premisesID: acc.premises.ID, at: v.CheckedInAt, leaves: v.LeavesAt})
 			}
 		}
@@ -476,9 +509,8 @@ func (s *CheckInService) Visits(ctx context.Context, limit int) ([]jaga.Visit, e
 		limit = 500
 	}
 	rows, err := s.db.db.QueryContext(ctx, visitSelect+`
-		JOIN people pe ON pe.id = c.person_id
 		WHERE (pe.id = $1 OR pe.guardian_id = $1) AND c.checked_in_at > $2
-		ORDER BY c.checked_in_at DESC LIMIT $3`, a.ID, s.db.now().Add(-jaga.OfflineMaxAge), limit)
+		ORDER BY c.checked_in_at DESC LIMIT $3`, a.ID, micros(s.db.now().Add(-jaga.OfflineMaxAge)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("visits: %w", err)
 	}
@@ -548,7 +580,7 @@ func (s *CheckInService) AssistedCheckIn(ctx context.Context, premisesID, idNumb
 	res := &jaga.CheckInResult{Premises: p, Visits: []jaga.Visit{{PersonID: personID, PremisesID: p.ID, PremisesName: p.Name,
 		CheckedInAt: now, Source: jaga.SourceAssisted}}, Door: []jaga.DoorStatus{vs[0].door}}
 	err = s.db.writer().do(ctx, now, func(tx *Tx) error {
-		return tx.recordVisit(ctx, &res.Visits[0], p, a.ID)
+		return tx.recordVisit(ctx, &res.Visits[0], vs[0].seq, p, a.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -570,8 +602,8 @@ func (tx *Tx) ensureCheckinPartition(ctx context.Context, at time.Time) error {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT partition`); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS checkins_%s PARTITION OF checkins FOR VALUES FROM ('%s') TO ('%s')`,
-		day.Format("20060102"), day.Format(time.RFC3339), day.Add(24*time.Hour).Format(time.RFC3339)))
+	_, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS checkins_%s PARTITION OF checkins FOR VALUES FROM (%d) TO (%d)`,
+		day.Format("20060102"), micros(day), micros(day.Add(24*time.Hour))))
 	if err != nil {
 		// Another replica may have created it meanwhile; the insert will tell.
 		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT partition`); rerr != nil {
@@ -600,7 +632,7 @@ func (s *CheckInService) PurgeCheckIns(ctx context.Context, retention time.Durat
 	}
 	var total int64
 	// Ids begin with the check-in time, so the old rows are a range of the key.
-	before := timeIDPrefix(cutoff)
+	before := visitIDBefore(cutoff)
 	for {
 		res, err := s.db.db.ExecContext(ctx, `DELETE FROM checkins WHERE id IN (SELECT id FROM checkins WHERE id < $1 LIMIT 10000)`, before)
 		if err != nil {

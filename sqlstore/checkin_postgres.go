@@ -13,7 +13,9 @@ import (
 // flushVisits.
 type pgVisit struct {
 	v       *jaga.Visit
-	id      string
+	id      int64
+	seq     int64 // people.seq
+	premSeq int64 // premises.seq
 	leaves  time.Time
 	created time.Time
 	actorID string
@@ -25,8 +27,8 @@ type pgVisit struct {
 // in earlier in this transaction is judged against that check-in, which
 // the database cannot see yet: at the same premises within the window it
 // is the same visit, elsewhere a new one.
-func (tx *Tx) queueVisitPostgres(v *jaga.Visit, p *jaga.Premises, actorID string) {
-	q := pgVisit{v: v, id: newTimeID(v.CheckedInAt), leaves: v.CheckedInAt.Add(p.DefaultStay()),
+func (tx *Tx) queueVisitPostgres(v *jaga.Visit, personSeq int64, p *jaga.Premises, actorID string) {
+	q := pgVisit{v: v, id: newVisitID(v.CheckedInAt), seq: personSeq, premSeq: p.Seq, leaves: v.CheckedInAt.Add(p.DefaultStay()),
 		created: tx.now, actorID: actorID, dupOf: -1}
 	v.PremisesID = p.ID
 	for i := len(tx.pgVisits) - 1; i >= 0; i-- {
@@ -53,36 +55,41 @@ func (tx *Tx) flushVisits(ctx context.Context) error {
 		return nil
 	}
 	n := len(tx.pgVisits)
-	ids, people, premises, sources, actors := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	ats, leaves, since, created := make([]time.Time, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n)
+	ids, people, premises := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	sources, actors := make([]string, 0, n), make([]string, 0, n)
+	ats, leaves, since, created := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
 	force := make([]bool, 0, n)
 	rowOf := make([]int, 0, n) // statement row (from 1) → pending index
 	for i, q := range tx.pgVisits {
 		if q.dupOf >= 0 {
 			continue
 		}
-		ids, people, premises = append(ids, q.id), append(people, q.v.PersonID), append(premises, q.v.PremisesID)
-		sources, actors = append(sources, q.v.Source), append(actors, q.actorID)
-		ats, leaves = append(ats, q.v.CheckedInAt), append(leaves, q.leaves)
-		since, created = append(since, q.v.CheckedInAt.Add(-jaga.SameVisitWindow)), append(created, q.created)
+		actor := q.actorID
+		if actor == q.v.PersonID {
+			actor = "" // stored as NULL: the person checked in themselves
+		}
+		ids, people, premises = append(ids, q.id), append(people, q.seq), append(premises, q.premSeq)
+		sources, actors = append(sources, q.v.Source), append(actors, actor)
+		ats, leaves = append(ats, micros(q.v.CheckedInAt)), append(leaves, micros(q.leaves))
+		since, created = append(since, micros(q.v.CheckedInAt.Add(-jaga.SameVisitWindow))), append(created, micros(q.created))
 		force = append(force, q.force)
 		rowOf = append(rowOf, i)
 	}
 	rows, err := tx.queryHot(ctx, `
 		WITH input AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
-				$6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::boolean[])
-				WITH ORDINALITY AS i(id, person_id, premises_id, at, leaves, source, actor_id, since, created, force, n)),
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+				$6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::boolean[])
+				WITH ORDINALITY AS i(id, person, premises, at, leaves, source, actor_id, since, created, force, n)),
 		same AS (
 			SELECT i.n, l.id, l.checked_in_at, l.leaves_at FROM input i
 			CROSS JOIN LATERAL (
-				SELECT c.id, c.premises_id, c.checked_in_at, c.leaves_at FROM checkins c
-				WHERE c.person_id = i.person_id AND c.checked_in_at > i.since AND c.checked_in_at <= i.at AND c.checked_out_at IS NULL
+				SELECT c.id, c.premises, c.checked_in_at, c.leaves_at FROM checkins c
+				WHERE c.person = i.person AND c.checked_in_at > i.since AND c.checked_in_at <= i.at AND c.checked_out_at IS NULL
 				ORDER BY c.checked_in_at DESC LIMIT 1) l
-			WHERE NOT i.force AND l.premises_id = i.premises_id),
+			WHERE NOT i.force AND l.premises = i.premises),
 		ins AS (
-			INSERT INTO checkins (id, person_id, premises_id, checked_in_at, leaves_at, source, actor_id, created_at)
-			SELECT i.id, i.person_id, i.premises_id, i.at, i.leaves, i.source, i.actor_id, i.created FROM input i
+			INSERT INTO checkins (id, person, premises, checked_in_at, leaves_at, source, actor_id, created_at)
+			SELECT i.id, i.person, i.premises, i.at, i.leaves, i.source, NULLIF(i.actor_id, ''), NULLIF(i.created, i.at) FROM input i
 			WHERE NOT EXISTS (SELECT 1 FROM same s WHERE s.n = i.n))
 		SELECT n, id, checked_in_at, leaves_at FROM same`,
 		ids, people, premises, ats, leaves, sources, actors, since, created, force)
@@ -93,8 +100,7 @@ func (tx *Tx) flushVisits(ctx context.Context) error {
 	same := make(map[int]bool)
 	for rows.Next() {
 		var row int
-		var id string
-		var at, leaves time.Time
+		var id, at, leaves int64
 		if err := rows.Scan(&row, &id, &at, &leaves); err != nil {
 			return fmt.Errorf("record visits: %w", err)
 		}
@@ -102,7 +108,7 @@ func (tx *Tx) flushVisits(ctx context.Context) error {
 			return fmt.Errorf("record visits: row %d out of range", row)
 		}
 		v := tx.pgVisits[rowOf[row-1]].v
-		v.ID, v.CheckedInAt, v.LeavesAt, v.SameVisit = id, at.UTC(), leaves.UTC(), true
+		v.ID, v.CheckedInAt, v.LeavesAt, v.SameVisit = formatVisitID(id), fromMicros(at), fromMicros(leaves), true
 		same[rowOf[row-1]] = true
 	}
 	if err := rows.Err(); err != nil {
@@ -114,7 +120,7 @@ func (tx *Tx) flushVisits(ctx context.Context) error {
 			first := tx.pgVisits[q.dupOf].v
 			q.v.ID, q.v.CheckedInAt, q.v.LeavesAt, q.v.SameVisit = first.ID, first.CheckedInAt, first.LeavesAt, true
 		case !same[i]:
-			q.v.ID, q.v.LeavesAt, q.v.SameVisit = q.id, q.leaves, false
+			q.v.ID, q.v.LeavesAt, q.v.SameVisit = formatVisitID(q.id), q.leaves, false
 		}
 	}
 	tx.pgVisits = tx.pgVisits[:0]

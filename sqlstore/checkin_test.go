@@ -519,7 +519,7 @@ func TestCheckInConcurrentSameVisit(t *testing.T) {
 				t.Fatalf("visits %s and %s: want one visit", first, id)
 			}
 		}
-		if got := e.count(t, `SELECT count(*) FROM checkins WHERE person_id = $1`, me.ID); got != 1 {
+		if got := e.count(t, `SELECT count(*) FROM checkins c JOIN people pe ON pe.seq = c.person WHERE pe.id = $1`, me.ID); got != 1 {
 			t.Fatalf("%d visits stored, want 1", got)
 		}
 	})
@@ -551,7 +551,7 @@ func TestCheckInsInOneBatch(t *testing.T) {
 		if vs[1].ID != vs[0].ID || vs[2].ID == vs[0].ID || vs[3].ID == vs[0].ID || vs[3].ID == vs[2].ID {
 			t.Errorf("visit ids %s %s %s %s", vs[0].ID, vs[1].ID, vs[2].ID, vs[3].ID)
 		}
-		if got := e.count(t, `SELECT count(*) FROM checkins WHERE person_id = $1`, me.ID); got != 3 {
+		if got := e.count(t, `SELECT count(*) FROM checkins c JOIN people pe ON pe.seq = c.person WHERE pe.id = $1`, me.ID); got != 3 {
 			t.Fatalf("%d visits stored, want 3", got)
 		}
 	})

@@ -11,7 +11,11 @@ import (
 func RecordVisitsTogether(ctx context.Context, db *DB, premises []*jaga.Premises, visits []*jaga.Visit) error {
 	return db.writer().do(ctx, db.now(), func(tx *Tx) error {
 		for i, v := range visits {
-			if err := tx.recordVisit(ctx, v, premises[i], v.PersonID); err != nil {
+			vs, err := tx.visitors(ctx, v.PersonID, true, nil, v.CheckedInAt)
+			if err != nil {
+				return err
+			}
+			if err := tx.recordVisit(ctx, v, vs[0].seq, premises[i], v.PersonID); err != nil {
 				return err
 			}
 		}

@@ -30,23 +30,45 @@ func NewHotspotService(db *DB, cfg jaga.HotspotConfig) *HotspotService {
 }
 
 // premisesCases counts, by premises, the distinct cases that checked in
-// there while infectious in [$1, $2), keeping those with at least $3.
-const premisesCases = `
-	SELECT v.premises_id, count(DISTINCT k.id) FROM cases k
-	JOIN checkins v ON v.person_id = k.person_id
-		AND v.checked_in_at >= k.infectious_from AND v.checked_in_at < k.infectious_to
-		AND v.checked_in_at >= $1 AND v.checked_in_at < $2
-	WHERE k.infectious_to > $1 AND k.infectious_from < $2
-	GROUP BY v.premises_id HAVING count(DISTINCT k.id) >= $3`
+// there while infectious in [$1, $2) (Unix microseconds, as check-in rows
+// keep times; $3 and $4 the same as timestamps), keeping those with at
+// least $5. Cases meet their check-ins through their person's number; the
+// premises that count are looked up by theirs.
+func (db *DB) premisesCases() string {
+	return `
+	SELECT p.id, h.cases FROM (
+		SELECT v.premises, count(DISTINCT k.id) AS cases FROM cases k
+		JOIN people pe ON pe.id = k.person_id
+		JOIN checkins v ON v.person = pe.seq
+			AND v.checked_in_at >= ` + db.sqlMicros("k.infectious_from") + ` AND v.checked_in_at < ` + db.sqlMicros("k.infectious_to") + `
+			AND v.checked_in_at >= $1 AND v.checked_in_at < $2
+		WHERE k.infectious_to > $3 AND k.infectious_from < $4
+		GROUP BY v.premises HAVING count(DISTINCT k.id) >= $5
+	) h JOIN premises p ON p.seq = h.premises`
+}
 
 // activePlaces lists the premises where cases confirmed since $1 checked
-// in while infectious, up to $2.
-const activePlaces = `
+// in while infectious, up to $2 (Unix microseconds).
+func (db *DB) activePlaces() string {
+	return `
 	SELECT DISTINCT k.id, p.id, p.latitude, p.longitude FROM cases k
-	JOIN checkins v ON v.person_id = k.person_id
-		AND v.checked_in_at >= k.infectious_from AND v.checked_in_at < k.infectious_to AND v.checked_in_at < $2
-	JOIN premises p ON p.id = v.premises_id
+	JOIN people pe ON pe.id = k.person_id
+	JOIN checkins v ON v.person = pe.seq
+		AND v.checked_in_at >= ` + db.sqlMicros("k.infectious_from") + ` AND v.checked_in_at < ` + db.sqlMicros("k.infectious_to") + `
+		AND v.checked_in_at < $2
+	JOIN premises p ON p.seq = v.premises
 	WHERE k.confirmed_at >= $1`
+}
+
+// sqlMicros is the SQL of a timestamp expression's value in Unix
+// microseconds, as check-in rows keep times; SQLite's date functions
+// read a time to the millisecond.
+func (db *DB) sqlMicros(x string) string {
+	if db.dialect == Postgres {
+		return "CAST(EXTRACT(EPOCH FROM " + x + ") * 1000000 AS BIGINT)"
+	}
+	return "CAST(round(unixepoch(" + x + ", 'subsec') * 1000000) AS INTEGER)"
+}
 
 // RecomputeHotspots finds the premises and area hotspots now and stores
 // them in one transaction; an officer's decision stays with a hotspot
@@ -58,7 +80,8 @@ func (s *HotspotService) RecomputeHotspots(ctx context.Context) (int, error) {
 	now := s.db.now()
 	var found []jaga.Hotspot
 	pWindow := jaga.Interval{From: now.Add(-s.cfg.PremisesWindow), To: now}
-	rows, err := s.db.db.QueryContext(ctx, premisesCases, pWindow.From, pWindow.To, s.cfg.PremisesCases)
+	rows, err := s.db.db.QueryContext(ctx, s.db.premisesCases(), micros(pWindow.From), micros(pWindow.To),
+		pWindow.From, pWindow.To, s.cfg.PremisesCases)
 	if err != nil {
 		return 0, fmt.Errorf("premises hotspots: %w", err)
 	}
@@ -74,7 +97,7 @@ func (s *HotspotService) RecomputeHotspots(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("premises hotspots: %w", err)
 	}
 	aWindow := jaga.Interval{From: now.Add(-s.cfg.AreaWindow), To: now}
-	rows, err = s.db.db.QueryContext(ctx, activePlaces, aWindow.From, aWindow.To)
+	rows, err = s.db.db.QueryContext(ctx, s.db.activePlaces(), aWindow.From, micros(aWindow.To))
 	if err != nil {
 		return 0, fmt.Errorf("area hotspots: %w", err)
 	}

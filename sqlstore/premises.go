@@ -18,13 +18,13 @@ type PremisesService struct{ db *DB }
 func NewPremisesService(db *DB) *PremisesService { return &PremisesService{db: db} }
 
 const premisesSelect = `
-	SELECT id, org_id, name, type, address, state, latitude, longitude, capacity, short_code, token_version, created_at, updated_at
+	SELECT id, org_id, name, type, address, state, latitude, longitude, capacity, short_code, token_version, created_at, updated_at, seq
 	FROM premises`
 
 func scanPremises(r rowScanner) (*jaga.Premises, error) {
 	p := &jaga.Premises{}
 	if err := r.Scan(&p.ID, &p.OrgID, &p.Name, &p.Type, &p.Address, &p.State, &p.Latitude, &p.Longitude, &p.Capacity,
-		&p.ShortCode, &p.TokenVersion, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		&p.ShortCode, &p.TokenVersion, &p.CreatedAt, &p.UpdatedAt, &p.Seq); err != nil {
 		return nil, err
 	}
 	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
@@ -261,18 +261,18 @@ func (s *PremisesService) VisitCounts(ctx context.Context, id, unit string, from
 		index[t.Unix()] = len(out)
 		out = append(out, jaga.VisitCount{Start: t, Visits: 0})
 	}
-	rows, err := s.db.db.QueryContext(ctx, `SELECT checked_in_at FROM checkins WHERE premises_id = $1 AND checked_in_at >= $2 AND checked_in_at < $3`,
-		p.ID, start.UTC(), to.UTC())
+	rows, err := s.db.db.QueryContext(ctx, `SELECT checked_in_at FROM checkins WHERE premises = $1 AND checked_in_at >= $2 AND checked_in_at < $3`,
+		p.Seq, micros(start), micros(to))
 	if err != nil {
 		return nil, fmt.Errorf("visit counts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var at time.Time
+		var at int64
 		if err := rows.Scan(&at); err != nil {
 			return nil, fmt.Errorf("visit counts: %w", err)
 		}
-		if i, ok := index[truncateLocal(at.In(malaysiaTime), unit).Unix()]; ok {
+		if i, ok := index[truncateLocal(fromMicros(at).In(malaysiaTime), unit).Unix()]; ok {
 			out[i].Visits++
 		}
 	}

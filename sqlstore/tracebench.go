@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,12 +28,39 @@ var loadTables = map[string]bool{"people": true, "premises": true, "checkins": t
 // several times faster than keeping them. next returns each row's values
 // in the order of columns, and false after the last. It is for synthetic
 // data only: nothing is checked, logged or traced, and nothing else
-// should write the table meanwhile. On PostgreSQL, check-ins need their
-// days' partitions (CheckinDays).
+// should write the table meanwhile. People and premises may be given
+// their numbers (seq), after which the numbers handed out go on from the
+// highest. Check-ins name people and premises by number and keep times
+// as Unix microseconds; on PostgreSQL they need their days' partitions
+// (CheckinDays).
 func (db *DB) LoadRows(ctx context.Context, table string, columns []string, next func() ([]any, bool)) (int, error) {
 	if !loadTables[table] {
 		return 0, fmt.Errorf("load rows: table %q is not loadable", table)
 	}
+	n, err := db.loadRows(ctx, table, columns, next)
+	if err == nil && (table == "people" || table == "premises") && slices.Contains(columns, "seq") {
+		err = db.advanceSeq(ctx, table)
+	}
+	return n, err
+}
+
+// advanceSeq makes the numbers that table's rows are given from now on
+// follow the highest it holds.
+func (db *DB) advanceSeq(ctx context.Context, table string) error {
+	q := `UPDATE key_sequences SET last = (SELECT MAX(seq) FROM ` + table + `)
+		WHERE name = '` + table + `' AND (SELECT MAX(seq) FROM ` + table + `) > last`
+	if db.dialect == Postgres {
+		q = `SELECT setval(pg_get_serial_sequence('` + table + `', 'seq'), MAX(seq)) FROM ` + table + `
+			HAVING MAX(seq) > COALESCE(pg_sequence_last_value(pg_get_serial_sequence('` + table + `', 'seq')::regclass), 0)`
+	}
+	if _, err := db.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("load %s: %w", table, err)
+	}
+	return nil
+}
+
+// loadRows is LoadRows on each engine.
+func (db *DB) loadRows(ctx context.Context, table string, columns []string, next func() ([]any, bool)) (int, error) {
 	if db.dialect == Postgres {
 		return db.copyRows(ctx, table, columns, next)
 	}
@@ -262,75 +290,76 @@ func (db *DB) TracedContacts(ctx context.Context, day string) (map[ContactPair]b
 
 // baselineQuery traces the cases confirmed in [$1, $2) in one query, by
 // the rules of jaga.TracingConfig: each case's visits in its window (from
-// $5 seconds before), each ended by the next check-in elsewhere, widened
-// by the buffer ($3 seconds), clipped to the window and merged per
-// premises; then every other visit at the premises that overlaps a stay,
-// summed per case, person and premises: a contact shares at least $4
-// seconds, and the last shared moment plus the casual status's duration
-// ($7) is after now ($6). Times are compared as epoch seconds (e); ts
-// turns seconds back into a timestamp for the index ranges.
+// $5 before), each ended by the next check-in elsewhere (two at one moment
+// taken in premises id order), widened by the buffer ($3), clipped to the
+// window and merged per premises; then every other visit at the premises
+// that overlaps a stay, summed per case, person and premises: a contact
+// shares at least $4, and the last shared moment plus the casual status's
+// duration ($7) is after now ($6). Times and durations are Unix
+// microseconds, as check-in rows keep them; the cases' windows are
+// turned into microseconds (sqlMicros).
 func (db *DB) baselineQuery() string {
-	e := func(x string) string { return "unixepoch(" + x + ")" }
-	ts := func(x string) string { return "strftime('%Y-%m-%d %H:%M:%S', " + x + ", 'unixepoch')" }
 	greatest, least := "max", "min"
 	if db.dialect == Postgres {
-		e = func(x string) string { return "EXTRACT(EPOCH FROM " + x + ")" }
-		ts = func(x string) string { return "to_timestamp(CAST(" + x + " AS double precision))" }
 		greatest, least = "GREATEST", "LEAST"
 	}
 	visitEnd := func(v string) string {
 		return "CASE WHEN " + v + ".checked_out_at IS NOT NULL AND " + v + ".checked_out_at > " + v + ".checked_in_at AND " +
-			v + ".checked_out_at < " + v + ".leaves_at THEN " + e(v+".checked_out_at") + " ELSE " + e(v+".leaves_at") + " END"
+			v + ".checked_out_at < " + v + ".leaves_at THEN " + v + ".checked_out_at ELSE " + v + ".leaves_at END"
 	}
 	return `
 WITH k AS (
-	SELECT id, person_id, infectious_to, ` + e("infectious_from") + ` AS wf, ` + e("infectious_to") + ` AS wt
-	FROM cases WHERE confirmed_at >= $1 AND confirmed_at < $2
+	SELECT k.id, pe.seq AS person, ` + db.sqlMicros("k.infectious_from") + ` AS wf, ` + db.sqlMicros("k.infectious_to") + ` AS wt
+	FROM cases k JOIN people pe ON pe.id = k.person_id
+	WHERE k.confirmed_at >= $1 AND k.confirmed_at < $2
 ),
 cv AS (
-	SELECT k.id AS case_id, k.person_id AS case_person, v.premises_id, k.wf, k.wt,
-		` + e("v.checked_in_at") + ` AS f, ` + visitEnd("v") + ` AS t,
-		LEAD(` + e("v.checked_in_at") + `) OVER w AS next_in,
-		LEAD(v.premises_id) OVER w AS next_premises
-	FROM k JOIN checkins v ON v.person_id = k.person_id
-		AND v.checked_in_at >= ` + ts("k.wf - $5") + ` AND v.checked_in_at < k.infectious_to
-	WINDOW w AS (PARTITION BY k.id ORDER BY v.checked_in_at, v.premises_id)
+	SELECT k.id AS case_id, k.person AS case_person, v.premises, k.wf, k.wt,
+		v.checked_in_at AS f, ` + visitEnd("v") + ` AS t,
+		LEAD(v.checked_in_at) OVER w AS next_in,
+		LEAD(v.premises) OVER w AS next_premises
+	FROM k JOIN checkins v ON v.person = k.person
+		AND v.checked_in_at >= k.wf - $5 AND v.checked_in_at < k.wt
+	JOIN premises pr ON pr.seq = v.premises
+	WINDOW w AS (PARTITION BY k.id ORDER BY v.checked_in_at, pr.id)
 ),
 cs AS (
-	SELECT case_id, case_person, premises_id, ` + greatest + `(f, wf) AS f,
-		` + least + `(CASE WHEN next_in IS NOT NULL AND next_premises <> premises_id AND next_in < t THEN next_in ELSE t END + $3, wt) AS t
+	SELECT case_id, case_person, premises, ` + greatest + `(f, wf) AS f,
+		` + least + `(CASE WHEN next_in IS NOT NULL AND next_premises <> premises AND next_in < t THEN next_in ELSE t END + $3, wt) AS t
 	FROM cv
 ),
 m AS (
-	SELECT case_id, case_person, premises_id, f, t,
-		MAX(t) OVER (PARTITION BY case_id, premises_id ORDER BY f, t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+	SELECT case_id, case_person, premises, f, t,
+		MAX(t) OVER (PARTITION BY case_id, premises ORDER BY f, t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
 	FROM cs WHERE t > f
 ),
 i AS (
-	SELECT case_id, case_person, premises_id, f, t,
+	SELECT case_id, case_person, premises, f, t,
 		SUM(CASE WHEN prev_end IS NULL OR f > prev_end THEN 1 ELSE 0 END)
-			OVER (PARTITION BY case_id, premises_id ORDER BY f, t ROWS UNBOUNDED PRECEDING) AS island
+			OVER (PARTITION BY case_id, premises ORDER BY f, t ROWS UNBOUNDED PRECEDING) AS island
 	FROM m
 ),
 stays AS (
-	SELECT case_id, MIN(case_person) AS case_person, premises_id, MIN(f) AS f, MAX(t) AS t
-	FROM i GROUP BY case_id, premises_id, island
+	SELECT case_id, MIN(case_person) AS case_person, premises, MIN(f) AS f, MAX(t) AS t
+	FROM i GROUP BY case_id, premises, island
 ),
 ov AS (
-	SELECT s.case_id, c.person_id, s.premises_id, ` + greatest + `(s.f, ` + e("c.checked_in_at") + `) AS f,
+	SELECT s.case_id, c.person, s.premises, ` + greatest + `(s.f, c.checked_in_at) AS f,
 		` + least + `(s.t, ` + visitEnd("c") + `) AS t
-	FROM stays s JOIN checkins c ON c.premises_id = s.premises_id
-		AND c.checked_in_at >= ` + ts("s.f - $5") + ` AND c.checked_in_at < ` + ts("s.t") + `
-	WHERE c.person_id <> s.case_person
+	FROM stays s JOIN checkins c ON c.premises = s.premises
+		AND c.checked_in_at >= s.f - $5 AND c.checked_in_at < s.t
+	WHERE c.person <> s.case_person
+),
+contacts AS (
+	SELECT DISTINCT person, case_id FROM ov WHERE t > f
+	GROUP BY case_id, person, premises
+	HAVING SUM(t - f) >= $4 AND MAX(t) + $7 > $6
 )
-SELECT DISTINCT person_id, case_id FROM ov WHERE t > f
-GROUP BY case_id, person_id, premises_id
-HAVING SUM(t - f) >= $4 AND MAX(t) + $7 > $6`
+SELECT pe.id, contacts.case_id FROM contacts JOIN people pe ON pe.seq = contacts.person`
 }
 
 // BaselineContacts traces the cases confirmed on day with one plain SQL
-// query (see baselineQuery) at now, and returns the contacts it finds. Data
-// are taken to the whole second.
+// query (see baselineQuery) at now, and returns the contacts it finds.
 func (db *DB) BaselineContacts(ctx context.Context, day string, cfg jaga.TracingConfig, now time.Time) (map[ContactPair]bool, error) {
 	from, to, err := dayBounds(day)
 	if err != nil {
@@ -339,9 +368,9 @@ func (db *DB) BaselineContacts(ctx context.Context, day string, cfg jaga.Tracing
 	if cfg.Rules == nil {
 		cfg = jaga.DefaultTracing()
 	}
-	secs := func(d time.Duration) int64 { return int64(d / time.Second) }
-	return pairs(ctx, db.db, db.baselineQuery(), from, to, secs(cfg.Buffer), secs(cfg.MinOverlap), secs(jaga.MaxStayBeforeAuto),
-		now.Unix(), secs(cfg.Rules[jaga.RiskCasual].Duration))
+	us := func(d time.Duration) int64 { return d.Microseconds() }
+	return pairs(ctx, db.db, db.baselineQuery(), from, to, us(cfg.Buffer), us(cfg.MinOverlap), us(jaga.MaxStayBeforeAuto),
+		micros(now), us(cfg.Rules[jaga.RiskCasual].Duration))
 }
 
 // dayBounds returns a Malaysian day's start and end in UTC.

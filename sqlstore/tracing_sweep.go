@@ -4,10 +4,14 @@ package sqlstore
 //
 //  1. collect reads, and writes nothing: the cases' visits (one query a
 //     few hundred cases), their stays grouped by premises, then for each
-//     premises (in id order, on as many connections as cores) the union
-//     of the stays' reach as disjoint ranges, one range read of the
-//     checkins_premises index each, swept in memory
-//     (jaga.TracingConfig.Contacts); and each case's household.
+//     premises (in the order of their numbers, on as many connections as
+//     cores) the union of the stays' reach as disjoint ranges, one range
+//     read of the checkins_premises index each, swept in memory
+//     (jaga.TracingConfig.Contacts); the contacts' ids, thousands a
+//     query; and each case's household. Check-in rows name people and
+//     premises by number (seq) and keep times in microseconds: the range
+//     reads join nothing, and only the cases, their premises and the
+//     contacts found are looked up in people and premises.
 //  2. apply (tracing_write.go) writes what collect found: the statuses
 //     that are new, the extended ones, each changed door status once and
 //     one message a person whose shown status changed, decided in memory
@@ -53,63 +57,93 @@ const (
 )
 
 // collect finds the statuses that tracing cases gives at now, reading
-// through readers[0], and the premises through each of readers at once,
-// in the order of their ids.
+// through readers[0], and the premises and the contacts' ids through each
+// of readers at once.
 func (db *DB) collect(ctx context.Context, readers []reader, cases []*caseRec, cfg *jaga.TracingConfig, now time.Time) ([]givenStatus, error) {
 	if len(cases) == 0 {
 		return nil, nil
 	}
 	q := readers[0]
 	byID := map[string]*caseRec{}
-	byPremises := map[string][]jaga.CaseStay{}
-	var premisesOrder []string
+	info := map[int64]*premisesInfo{} // by number
+	byPremises := map[int64][]jaga.CaseStay{}
+	var premisesOrder []int64
 	for i := 0; i < len(cases); i += casesPerRead {
 		chunk := cases[i:min(i+casesPerRead, len(cases))]
-		visits, err := db.visitsOfPeople(ctx, q, chunk)
+		seqs, visits, err := db.visitsOfPeople(ctx, q, chunk)
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range chunk {
+		// Each case's own reach: visits that began in its window or the
+		// longest stay before it.
+		own := make([][]caseVisit, len(chunk))
+		var unread []int64
+		asked := map[int64]bool{}
+		for j, c := range chunk {
 			byID[c.id] = c
-			// The case's own reach: visits that began in its window or
-			// the longest stay before it.
-			var own []jaga.Visit
-			for _, v := range visits[c.personID] {
-				if !v.CheckedInAt.Before(c.window.From.Add(-jaga.MaxStayBeforeAuto)) && v.CheckedInAt.Before(c.window.To) {
-					own = append(own, v)
+			for _, v := range visits[seqs[c.personID]] {
+				if v.CheckedInAt.Before(c.window.From.Add(-jaga.MaxStayBeforeAuto)) || !v.CheckedInAt.Before(c.window.To) {
+					continue
+				}
+				own[j] = append(own[j], v)
+				if info[v.premises] == nil && !asked[v.premises] {
+					asked[v.premises] = true
+					unread = append(unread, v.premises)
 				}
 			}
-			for _, s := range cfg.CaseStays(c.id, c.personID, own, c.window, nil) {
-				if _, ok := byPremises[s.PremisesID]; !ok {
-					premisesOrder = append(premisesOrder, s.PremisesID)
+		}
+		if err := db.premisesInfos(ctx, q, unread, info); err != nil {
+			return nil, err
+		}
+		for j, c := range chunk {
+			// The stays take their premises by id, as CaseStays orders
+			// visits at one moment; the case's person by number, as the
+			// premises' visits name people.
+			vs := make([]jaga.Visit, 0, len(own[j]))
+			bySeq := map[string]int64{}
+			for _, v := range own[j] {
+				pi := info[v.premises]
+				if pi == nil {
+					continue // no such premises any more
 				}
-				byPremises[s.PremisesID] = append(byPremises[s.PremisesID], s)
+				v.PremisesID = pi.id
+				bySeq[pi.id] = v.premises
+				vs = append(vs, v.Visit)
+			}
+			for _, s := range cfg.CaseStays(c.id, personKey(seqs[c.personID]), vs, c.window, nil) {
+				n := bySeq[s.PremisesID]
+				if _, ok := byPremises[n]; !ok {
+					premisesOrder = append(premisesOrder, n)
+				}
+				byPremises[n] = append(byPremises[n], s)
 			}
 		}
 	}
-	// In id order, so that the reads of checkins_premises move forward
-	// through the index.
-	sort.Strings(premisesOrder)
-	info, err := db.premisesInfos(ctx, q, premisesOrder)
-	if err != nil {
-		return nil, err
-	}
+	// In the order of their numbers, so that the reads of
+	// checkins_premises move forward through the index.
+	sort.Slice(premisesOrder, func(i, j int) bool { return premisesOrder[i] < premisesOrder[j] })
 	casual := cfg.Rules[jaga.RiskCasual].Duration
 	// The premises read, prepared once a reader: a day's cases read
 	// thousands.
 	ats := make([]*sql.Stmt, len(readers))
 	for w, r := range readers {
+		var err error
 		if ats[w], err = r.PrepareContext(ctx, visitsAtQuery); err != nil {
 			return nil, fmt.Errorf("premises visits: %w", err)
 		}
 		defer ats[w].Close()
 	}
-	results := make([][]givenStatus, len(premisesOrder))
+	// A contact found, with their number until their id is read.
+	type found struct {
+		person int64
+		given  givenStatus
+	}
+	results := make([][]found, len(premisesOrder))
 	sweep := func(w, i int) error {
 		at := ats[w]
-		pid := premisesOrder[i]
-		stays := byPremises[pid]
-		pi := info[pid]
+		n := premisesOrder[i]
+		stays := byPremises[n]
+		pi := info[n]
 		// A visit lasts at most until its automatic check-out, its
 		// premises' default stay when it began. Unless the premises
 		// changed since the longest stay before the first case's stay,
@@ -131,7 +165,7 @@ func (db *DB) collect(ctx context.Context, readers []reader, cases []*caseRec, c
 		}
 		var visits []jaga.Visit
 		for _, r := range jaga.MergeIntervals(reach) {
-			vs, err := visitsAt(ctx, at, pid, r.From, r.To, r.From.Add(lookback))
+			vs, err := visitsAt(ctx, at, n, r.From, r.To, r.From.Add(lookback))
 			if err != nil {
 				return err
 			}
@@ -142,19 +176,53 @@ func (db *DB) collect(ctx context.Context, readers []reader, cases []*caseRec, c
 			if !ends.After(now) {
 				continue
 			}
+			person, err := strconv.ParseInt(e.PersonID, 10, 64)
+			if err != nil {
+				return fmt.Errorf("premises visits: %w", err)
+			}
 			ex := e.Interval
-			results[i] = append(results[i], givenStatus{caseID: e.CaseID, st: jaga.RiskStatus{
-				PersonID: e.PersonID, Status: jaga.RiskCasual, Rule: jaga.RuleCheckIn, CaseRef: byID[e.CaseID].traceRef,
-				PremisesID: pid, PremisesName: pi.name, Exposure: &ex, StartsAt: now, EndsAt: ends}})
+			results[i] = append(results[i], found{person: person, given: givenStatus{caseID: e.CaseID, st: jaga.RiskStatus{
+				Status: jaga.RiskCasual, Rule: jaga.RuleCheckIn, CaseRef: byID[e.CaseID].traceRef,
+				PremisesID: pi.id, PremisesName: pi.name, Exposure: &ex, StartsAt: now, EndsAt: ends}}})
 		}
 		return nil
 	}
 	if err := forEach(len(premisesOrder), len(readers), sweep); err != nil {
 		return nil, err
 	}
-	var out []givenStatus
+	var contacts []int64
+	seen := map[int64]bool{}
 	for _, r := range results {
-		out = append(out, r...)
+		for _, f := range r {
+			if !seen[f.person] {
+				seen[f.person] = true
+				contacts = append(contacts, f.person)
+			}
+		}
+	}
+	ids, err := db.peopleIDs(ctx, readers, contacts)
+	if err != nil {
+		return nil, err
+	}
+	// The statuses by their premises' ids, whatever the numbers: of a
+	// person's statuses that rank the same, the first is the one shown.
+	byPremisesID := make([]int, len(premisesOrder))
+	for i := range byPremisesID {
+		byPremisesID[i] = i
+	}
+	sort.Slice(byPremisesID, func(a, b int) bool {
+		return info[premisesOrder[byPremisesID[a]]].id < info[premisesOrder[byPremisesID[b]]].id
+	})
+	var out []givenStatus
+	for _, i := range byPremisesID {
+		for _, f := range results[i] {
+			id, ok := ids[f.person]
+			if !ok {
+				continue // no such person any more
+			}
+			f.given.st.PersonID = id
+			out = append(out, f.given)
+		}
 	}
 	closeFor := cfg.Rules[jaga.RiskClose].Duration
 	for _, c := range cases {
@@ -244,11 +312,21 @@ func (p *params) list(n int) string {
 	return b.String()
 }
 
+// caseVisit is a case's visit and its premises' number.
+type caseVisit struct {
+	jaga.Visit
+	premises int64
+}
+
+// personKey is how the premises' visits name a person: their number.
+func personKey(seq int64) string { return strconv.FormatInt(seq, 10) }
+
 // visitsOfPeople reads the cases' visits in their infectious windows (and
-// the day before, for visits that run into it), by person.
-func (db *DB) visitsOfPeople(ctx context.Context, q reader, cases []*caseRec) (map[string][]jaga.Visit, error) {
+// the day before, for visits that run into it): the people's numbers by
+// id, and their visits by number.
+func (db *DB) visitsOfPeople(ctx context.Context, q reader, cases []*caseRec) (map[string]int64, map[int64][]caseVisit, error) {
 	from, to := cases[0].window.From, cases[0].window.To
-	args := []any{nil, nil}
+	var ids []any
 	seen := map[string]bool{}
 	for _, c := range cases {
 		if c.window.From.Before(from) {
@@ -259,100 +337,198 @@ func (db *DB) visitsOfPeople(ctx context.Context, q reader, cases []*caseRec) (m
 		}
 		if !seen[c.personID] {
 			seen[c.personID] = true
-			args = append(args, c.personID)
+			ids = append(ids, c.personID)
 		}
 	}
-	args[0], args[1] = from.Add(-jaga.MaxStayBeforeAuto), to
+	rows, err := q.QueryContext(ctx, `SELECT id, seq FROM people WHERE id IN (`+db.params().list(len(ids))+`)`, ids...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("case visits: %w", err)
+	}
+	seqs := make(map[string]int64, len(ids))
+	args := []any{micros(from.Add(-jaga.MaxStayBeforeAuto)), micros(to)}
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("case visits: %w", err)
+		}
+		seqs[id] = seq
+		args = append(args, seq)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, nil, fmt.Errorf("case visits: %w", err)
+	}
+	out := map[int64][]caseVisit{}
+	if len(args) == 2 {
+		return seqs, out, nil
+	}
 	p := db.params()
-	rows, err := q.QueryContext(ctx, `
-		SELECT person_id, premises_id, checked_in_at, leaves_at, checked_out_at FROM checkins
-		WHERE checked_in_at >= `+p.next()+` AND checked_in_at < `+p.next()+` AND person_id IN (`+p.list(len(args)-2)+`)`, args...)
+	rows, err = q.QueryContext(ctx, `
+		SELECT person, premises, checked_in_at, leaves_at, checked_out_at FROM checkins
+		WHERE checked_in_at >= `+p.next()+` AND checked_in_at < `+p.next()+` AND person IN (`+p.list(len(args)-2)+`)`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("case visits: %w", err)
+		return nil, nil, fmt.Errorf("case visits: %w", err)
 	}
-	out := map[string][]jaga.Visit{}
-	err = scanVisits(rows, func(v jaga.Visit) { out[v.PersonID] = append(out[v.PersonID], v) })
-	if err != nil {
-		return nil, fmt.Errorf("case visits: %w", err)
+	defer rows.Close()
+	for rows.Next() {
+		var person int64
+		var v caseVisit
+		var in, leaves int64
+		var outAt sql.NullInt64
+		if err := rows.Scan(&person, &v.premises, &in, &leaves, &outAt); err != nil {
+			return nil, nil, fmt.Errorf("case visits: %w", err)
+		}
+		v.CheckedInAt, v.LeavesAt, v.CheckedOutAt = visitTimes(in, leaves, outAt)
+		out[person] = append(out[person], v)
 	}
-	return out, nil
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("case visits: %w", err)
+	}
+	return seqs, out, nil
 }
 
-// visitsAtQuery reads the visits at a premises ($1) that began in
-// [$2, $3) and had not left by $4.
+// visitsAtQuery reads the visits at a premises ($1, its number) that
+// began in [$2, $3) and had not left by $4, times in microseconds.
 const visitsAtQuery = `
-	SELECT person_id, premises_id, checked_in_at, leaves_at, checked_out_at FROM checkins
-	WHERE premises_id = $1 AND checked_in_at >= $2 AND checked_in_at < $3 AND leaves_at > $4`
+	SELECT person, checked_in_at, leaves_at, checked_out_at FROM checkins
+	WHERE premises = $1 AND checked_in_at >= $2 AND checked_in_at < $3 AND leaves_at > $4`
 
 // visitsAt reads the visits at a premises that began in [from, to) and
 // had not left by after: only those can overlap a stay from after on.
-func visitsAt(ctx context.Context, stmt *sql.Stmt, premisesID string, from, to, after time.Time) ([]jaga.Visit, error) {
-	rows, err := stmt.QueryContext(ctx, premisesID, from, to, after)
+// Each names its person by personKey, and no premises.
+func visitsAt(ctx context.Context, stmt *sql.Stmt, premises int64, from, to, after time.Time) ([]jaga.Visit, error) {
+	rows, err := stmt.QueryContext(ctx, premises, micros(from), micros(to), micros(after))
 	if err != nil {
 		return nil, fmt.Errorf("premises visits: %w", err)
 	}
+	defer rows.Close()
 	var out []jaga.Visit
-	if err := scanVisits(rows, func(v jaga.Visit) { out = append(out, v) }); err != nil {
+	for rows.Next() {
+		var person, in, leaves int64
+		var outAt sql.NullInt64
+		if err := rows.Scan(&person, &in, &leaves, &outAt); err != nil {
+			return nil, fmt.Errorf("premises visits: %w", err)
+		}
+		v := jaga.Visit{PersonID: personKey(person)}
+		v.CheckedInAt, v.LeavesAt, v.CheckedOutAt = visitTimes(in, leaves, outAt)
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("premises visits: %w", err)
 	}
 	return out, nil
 }
 
-// scanVisits reads rows of person_id, premises_id, checked_in_at,
-// leaves_at, checked_out_at into f, and closes them.
-func scanVisits(rows *sql.Rows, f func(jaga.Visit)) error {
-	defer rows.Close()
-	for rows.Next() {
-		var v jaga.Visit
-		var outAt sql.NullTime
-		if err := rows.Scan(&v.PersonID, &v.PremisesID, &v.CheckedInAt, &v.LeavesAt, &outAt); err != nil {
-			return err
-		}
-		v.CheckedInAt, v.LeavesAt = v.CheckedInAt.UTC(), v.LeavesAt.UTC()
-		if outAt.Valid {
-			t := outAt.Time.UTC()
-			v.CheckedOutAt = &t
-		}
-		f(v)
+// visitTimes reads a check-in row's times.
+func visitTimes(in, leaves int64, outAt sql.NullInt64) (time.Time, time.Time, *time.Time) {
+	if !outAt.Valid {
+		return fromMicros(in), fromMicros(leaves), nil
 	}
-	return rows.Err()
+	t := fromMicros(outAt.Int64)
+	return fromMicros(in), fromMicros(leaves), &t
+}
+
+// Numbers in one read of people's ids: PostgreSQL takes them as one
+// array, SQLite as parameters.
+const (
+	seqsPerReadSQLite   = 2000
+	seqsPerReadPostgres = 20000
+)
+
+// peopleIDs returns the ids of the people numbered seqs, reading a few
+// thousand a query in the order of their numbers, on each of readers at
+// once. A number that is no one's is left out.
+func (db *DB) peopleIDs(ctx context.Context, readers []reader, seqs []int64) (map[int64]string, error) {
+	seqs = append([]int64(nil), seqs...)
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	per := seqsPerReadSQLite
+	if db.dialect == Postgres {
+		per = seqsPerReadPostgres
+	}
+	chunks := (len(seqs) + per - 1) / per
+	found := make([]map[int64]string, chunks)
+	err := forEach(chunks, len(readers), func(w, i int) error {
+		chunk := seqs[i*per : min((i+1)*per, len(seqs))]
+		var rows *sql.Rows
+		var err error
+		if db.dialect == Postgres {
+			rows, err = readers[w].QueryContext(ctx, `SELECT seq, id FROM people WHERE seq = ANY($1::bigint[])`, chunk)
+		} else {
+			args := make([]any, len(chunk))
+			for j, s := range chunk {
+				args[j] = s
+			}
+			rows, err = readers[w].QueryContext(ctx, `SELECT seq, id FROM people WHERE seq IN (`+db.params().list(len(chunk))+`)`, args...)
+		}
+		if err != nil {
+			return fmt.Errorf("contacts: %w", err)
+		}
+		defer rows.Close()
+		found[i] = make(map[int64]string, len(chunk))
+		for rows.Next() {
+			var seq int64
+			var id string
+			if err := rows.Scan(&seq, &id); err != nil {
+				return fmt.Errorf("contacts: %w", err)
+			}
+			found[i][seq] = id
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("contacts: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(seqs))
+	for _, m := range found {
+		for seq, id := range m {
+			out[seq] = id
+		}
+	}
+	return out, nil
 }
 
 // premisesInfo is what tracing needs of a premises.
 type premisesInfo struct {
+	id          string
 	name        string
 	defaultStay time.Duration
 	updatedAt   time.Time // its type may have changed then
 }
 
-// premisesInfos reads the name and default stay of premises.
-func (db *DB) premisesInfos(ctx context.Context, q reader, ids []string) (map[string]premisesInfo, error) {
-	out := map[string]premisesInfo{}
-	for i := 0; i < len(ids); i += casesPerRead {
-		chunk := ids[i:min(i+casesPerRead, len(ids))]
+// premisesInfos reads the id, name and default stay of the premises
+// numbered seqs into out, by number.
+func (db *DB) premisesInfos(ctx context.Context, q reader, seqs []int64, out map[int64]*premisesInfo) error {
+	for i := 0; i < len(seqs); i += casesPerRead {
+		chunk := seqs[i:min(i+casesPerRead, len(seqs))]
 		args := make([]any, len(chunk))
-		for j, id := range chunk {
-			args[j] = id
+		for j, s := range chunk {
+			args[j] = s
 		}
-		rows, err := q.QueryContext(ctx, `SELECT id, name, type, updated_at FROM premises WHERE id IN (`+db.params().list(len(chunk))+`)`, args...)
+		rows, err := q.QueryContext(ctx, `SELECT seq, id, name, type, updated_at FROM premises WHERE seq IN (`+db.params().list(len(chunk))+`)`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("premises: %w", err)
+			return fmt.Errorf("premises: %w", err)
 		}
 		for rows.Next() {
-			var id string
+			var seq int64
 			var updated time.Time
+			pi := &premisesInfo{}
 			p := jaga.Premises{}
-			if err := rows.Scan(&id, &p.Name, &p.Type, &updated); err != nil {
+			if err := rows.Scan(&seq, &pi.id, &p.Name, &p.Type, &updated); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("premises: %w", err)
+				return fmt.Errorf("premises: %w", err)
 			}
-			out[id] = premisesInfo{name: p.Name, defaultStay: p.DefaultStay(), updatedAt: updated.UTC()}
+			pi.name, pi.defaultStay, pi.updatedAt = p.Name, p.DefaultStay(), updated.UTC()
+			out[seq] = pi
 		}
 		if err := rows.Close(); err != nil {
-			return nil, err
+			return fmt.Errorf("premises: %w", err)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // member is a household member of a case and how they are linked.

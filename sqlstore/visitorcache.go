@@ -12,6 +12,7 @@ import (
 // their guardian, and what the door shows.
 type visitorCard struct {
 	guardianID, name, language, risk, vaccination string
+	seq                                           int64 // people.seq, the person in check-in rows
 	riskUntil                                     sql.NullTime
 	fetched                                       time.Time
 }

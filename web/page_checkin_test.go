@@ -117,7 +117,7 @@ func (e *checkInEnv) checkIns(personID string) int {
 	}
 	defer tx.Rollback()
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM checkins WHERE $1 = '' OR person_id = $1`, personID).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM checkins c JOIN people pe ON pe.seq = c.person WHERE $1 = '' OR pe.id = $1`, personID).Scan(&n); err != nil {
 		e.t.Fatal(err)
 	}
 	return n

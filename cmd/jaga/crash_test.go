@@ -139,7 +139,7 @@ func TestKillLosesNoAcknowledgedCheckIn(t *testing.T) {
 			missing := 0
 			for id := range acked {
 				var n int
-				if err := raw.QueryRow(`SELECT count(*) FROM checkins WHERE id = $1`, id).Scan(&n); err != nil {
+				if err := raw.QueryRow(`SELECT count(*) FROM checkins WHERE id = CAST($1 AS BIGINT)`, id).Scan(&n); err != nil {
 					t.Fatal(err)
 				}
 				if n != 1 {

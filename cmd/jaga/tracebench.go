@@ -265,15 +265,20 @@ func (b *traceBench) orgs(ctx context.Context) (ministry, owner string, err erro
 func personID(i int) string   { return fmt.Sprintf("%032x", i+1) }
 func premisesID(i int) string { return fmt.Sprintf("f%031x", i+1) }
 
+// personSeq and premisesSeq are the numbers (seq) that check-ins name
+// person i and premises i by.
+func personSeq(i int) int64   { return int64(i + 1) }
+func premisesSeq(i int) int64 { return int64(i + 1) }
+
 func (b *traceBench) loadPeople(ctx context.Context) error {
 	at := b.day.AddDate(0, 0, -b.days).UTC()
 	i := 0
-	_, err := b.db.LoadRows(ctx, "people", []string{"id", "phone", "full_name", "language", "pseudonym", "created_at", "updated_at"},
+	_, err := b.db.LoadRows(ctx, "people", []string{"id", "seq", "phone", "full_name", "language", "pseudonym", "created_at", "updated_at"},
 		func() ([]any, bool) {
 			if i == b.people {
 				return nil, false
 			}
-			r := []any{personID(i), fmt.Sprintf("+601%09d", i), fmt.Sprintf("Orang Sintetik %d", i), jaga.Languages[i%2],
+			r := []any{personID(i), personSeq(i), fmt.Sprintf("+601%09d", i), fmt.Sprintf("Orang Sintetik %d", i), jaga.Languages[i%2],
 				fmt.Sprintf("s%031x", i+1), at, at}
 			i++
 			return r, true
@@ -290,7 +295,7 @@ func (b *traceBench) loadPremises(ctx context.Context, org string) error {
 	at := b.day.AddDate(0, 0, -b.days).UTC()
 	b.premisesStay = make([]time.Duration, b.premises)
 	i := 0
-	_, err := b.db.LoadRows(ctx, "premises", []string{"id", "org_id", "name", "type", "address", "state", "latitude", "longitude",
+	_, err := b.db.LoadRows(ctx, "premises", []string{"id", "seq", "org_id", "name", "type", "address", "state", "latitude", "longitude",
 		"capacity", "short_code", "token_version", "created_at", "updated_at"},
 		func() ([]any, bool) {
 			if i == b.premises {
@@ -298,7 +303,7 @@ func (b *traceBench) loadPremises(ctx context.Context, org string) error {
 			}
 			typ := types[b.rng.IntN(len(types))]
 			b.premisesStay[i] = jaga.PremisesTypes[typ]
-			r := []any{premisesID(i), org, fmt.Sprintf("Premis Sintetik %d", i), typ, fmt.Sprintf("%d Jalan Sintetik", i),
+			r := []any{premisesID(i), premisesSeq(i), org, fmt.Sprintf("Premis Sintetik %d", i), typ, fmt.Sprintf("%d Jalan Sintetik", i),
 				jaga.States[i%len(jaga.States)], 1.5 + b.rng.Float64()*5, 100.5 + b.rng.Float64()*18, 100,
 				fmt.Sprintf("S%09d", i), 1, at, at}
 			i++
@@ -311,7 +316,8 @@ func (b *traceBench) loadPremises(ctx context.Context, org string) error {
 // day, spread over the half hours as that day's published curve: a person
 // and a premises at random (no distribution of visits over premises is
 // published); four in ten check out, the rest leave at the premises'
-// default stay.
+// default stay. Rows are as check-ins by the person themselves: no actor,
+// and written when they checked in.
 func (b *traceBench) loadCheckIns(ctx context.Context, perDay int) (int, error) {
 	first := b.day.AddDate(0, 0, -(b.days - 1))
 	if err := b.db.CheckinDays(ctx, first.UTC(), b.day.Add(24*time.Hour).UTC()); err != nil {
@@ -337,12 +343,16 @@ func (b *traceBench) loadCheckIns(ctx context.Context, perDay int) (int, error) 
 			slots = append(slots, slot{day.Add(time.Duration(i) * 30 * time.Minute).UTC(), int(math.Round(v / sum * float64(perDay)))})
 		}
 	}
-	si, left, seq := 0, 0, 0
+	si, left := 0, 0
 	if len(slots) > 0 {
 		left = slots[0].n
 	}
-	return b.db.LoadRows(ctx, "checkins", []string{"id", "person_id", "premises_id", "checked_in_at", "leaves_at", "checked_out_at",
-		"source", "actor_id", "created_at"},
+	// Visit ids as the migration to compact rows numbers check-ins at one
+	// moment: the time in microseconds shifted left by 10 bits, plus how
+	// many came before at that moment.
+	var lastIn time.Time
+	same := int64(0)
+	return b.db.LoadRows(ctx, "checkins", []string{"id", "person", "premises", "checked_in_at", "leaves_at", "checked_out_at", "source"},
 		func() ([]any, bool) {
 			for left == 0 {
 				si++
@@ -352,7 +362,6 @@ func (b *traceBench) loadCheckIns(ctx context.Context, perDay int) (int, error) 
 				left = slots[si].n
 			}
 			left--
-			seq++
 			// Check-ins in a slot are written in time order, as they arrive.
 			s := slots[si]
 			in := s.at.Add(time.Duration((s.n-left-1)*1800/max(1, s.n)) * time.Second)
@@ -361,10 +370,15 @@ func (b *traceBench) loadCheckIns(ctx context.Context, perDay int) (int, error) 
 			stay := b.premisesStay[p]
 			var out any
 			if b.rng.IntN(10) < 4 {
-				out = in.Add(time.Duration(10+b.rng.IntN(80)) * time.Minute)
+				out = in.Add(time.Duration(10+b.rng.IntN(80)) * time.Minute).UnixMicro()
 			}
-			return []any{fmt.Sprintf("c%031x", seq), personID(person), premisesID(p), in, in.Add(stay), out,
-				"scan", personID(person), in}, true
+			if in.Equal(lastIn) {
+				same++
+			} else {
+				lastIn, same = in, 0
+			}
+			return []any{in.UnixMicro()<<10 + same, personSeq(person), premisesSeq(p), in.UnixMicro(), in.Add(stay).UnixMicro(), out,
+				"scan"}, true
 		})
 }
 

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// A small tracing benchmark on each engine: jaga and the baseline query
+// find the same contacts, and some.
+func TestTracebenchSmall(t *testing.T) {
+	for _, d := range databases() {
+		t.Run(d.name, func(t *testing.T) {
+			dsn := d.dsn(t)
+			if _, stderr, err := runJaga(t, dsn, "migrate"); err != nil {
+				t.Fatalf("migrate: %v\n%s", err, stderr)
+			}
+			out, stderr, err := runJaga(t, dsn, "tracebench", "--scale", "0.0003", "--days", "2", "--sample", "5", "--log-level", "warn")
+			if err != nil {
+				t.Fatalf("tracebench: %v\n%s\n%s", err, out, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			last := lines[len(lines)-1]
+			m := regexp.MustCompile(`^cases=(\d+) contacts=(\d+) `).FindStringSubmatch(last)
+			if m == nil {
+				t.Fatalf("last line %q", last)
+			}
+			if n, _ := strconv.Atoi(m[2]); n == 0 {
+				t.Fatalf("no contacts: %s", out)
+			}
+			if !strings.Contains(out, " 0 missing from jaga, 0 not in the baseline") {
+				t.Fatalf("jaga and the baseline differ: %s", out)
+			}
+		})
+	}
+}
