@@ -71,6 +71,23 @@ func (s *AccountService) startChallenge(ctx context.Context, purpose string, c j
 	// durable. A refusal is this request's answer, not a failure of the batch.
 	var ch *jaga.Challenge
 	var refusal error
+	if s.db.dialect == Postgres && purpose == jaga.ChallengeSignIn {
+		// On PostgreSQL each statement is a round trip: a batch's sign-in
+		// codes are checked and written together at commit
+		// (flushChallenges), a few statements a batch instead of five a
+		// request.
+		q := &pgChallenge{purpose: purpose, contact: c}
+		if err := s.db.writer().do(ctx, s.db.now(), func(tx *Tx) error {
+			tx.pgChallenges = append(tx.pgChallenges, q)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		if q.refusal != nil {
+			return nil, q.refusal
+		}
+		return q.ch, nil
+	}
 	err := s.db.writer().do(ctx, s.db.now(), func(tx *Tx) error {
 		var err error
 		ch, refusal, err = tx.startChallenge(ctx, purpose, c, personID)
@@ -113,12 +130,8 @@ func (tx *Tx) startChallenge(ctx context.Context, purpose string, c jaga.Contact
 			return nil, nil, fmt.Errorf("start challenge: %w", err)
 		}
 	}
-	if sent >= jaga.CodeMaxSends {
-		return nil, jaga.Errorf(jaga.ERATELIMIT, "Too many codes were sent. Try again in %d minutes.", int(jaga.CodeSendWindow.Minutes())), nil
-	}
-	if last.Valid && tx.now.Sub(last.Time) < jaga.CodeResendGap {
-		wait := jaga.CodeResendGap - tx.now.Sub(last.Time)
-		return nil, jaga.Errorf(jaga.ERATELIMIT, "Wait %d seconds before asking for another code.", int(wait.Seconds())+1), nil
+	if err := sendLimit(sent, last, tx.now); err != nil {
+		return nil, err, nil
 	}
 	if purpose == jaga.ChallengeChangeContact {
 		var n int
@@ -136,12 +149,33 @@ func (tx *Tx) startChallenge(ctx context.Context, purpose string, c jaga.Contact
 		ch.ID, purpose, c.Kind, c.Value, nullString(personID), hashSecret(ch.ID, code), ch.ExpiresAt, tx.now); err != nil {
 		return nil, nil, fmt.Errorf("start challenge: %w", err)
 	}
-	body := fmt.Sprintf("Kod jaga anda: %s. Tamat dalam %d minit. Jangan kongsi kod ini.\nYour jaga code: %s. It expires in %d minutes. Never share this code.",
-		code, int(jaga.CodeTTL.Minutes()), code, int(jaga.CodeTTL.Minutes()))
-	if err := tx.enqueue(ctx, c.Kind, c.Value, "Kod jaga / jaga code", body); err != nil {
+	if err := tx.enqueue(ctx, c.Kind, c.Value, codeSubject, codeMessage(code)); err != nil {
 		return nil, nil, err
 	}
 	return ch, nil, nil
+}
+
+// codeSubject is the subject of a one-time code's message.
+const codeSubject = "Kod jaga / jaga code"
+
+// codeMessage is the text of a one-time code's message, in Malay and
+// English (the person's language is not known before they sign in).
+func codeMessage(code string) string {
+	return fmt.Sprintf("Kod jaga anda: %s. Tamat dalam %d minit. Jangan kongsi kod ini.\nYour jaga code: %s. It expires in %d minutes. Never share this code.",
+		code, int(jaga.CodeTTL.Minutes()), code, int(jaga.CodeTTL.Minutes()))
+}
+
+// sendLimit refuses a code to a destination that was sent sent codes in
+// the last CodeSendWindow, the latest at last, when it is asked at now.
+func sendLimit(sent int, last sql.NullTime, now time.Time) error {
+	if sent >= jaga.CodeMaxSends {
+		return jaga.Errorf(jaga.ERATELIMIT, "Too many codes were sent. Try again in %d minutes.", int(jaga.CodeSendWindow.Minutes()))
+	}
+	if last.Valid && now.Sub(last.Time) < jaga.CodeResendGap {
+		wait := jaga.CodeResendGap - now.Sub(last.Time)
+		return jaga.Errorf(jaga.ERATELIMIT, "Wait %d seconds before asking for another code.", int(wait.Seconds())+1)
+	}
+	return nil
 }
 
 // errWrongCode is the answer for every code that does not sign in, so

@@ -276,9 +276,10 @@ type Tx struct {
 	now     time.Time
 	pending map[string]*recentVisit // visits written, for db.recent after commit
 
-	peopleChanged bool      // people may have changed: forget all visitor cards at commit
-	changedPeople []string  // people changed: forget their visitor cards at commit
-	pgVisits      []pgVisit // PostgreSQL: visits to write at commit
+	peopleChanged bool           // people may have changed: forget all visitor cards at commit
+	changedPeople []string       // people changed: forget their visitor cards at commit
+	pgVisits      []pgVisit      // PostgreSQL: visits to write at commit
+	pgChallenges  []*pgChallenge // PostgreSQL: sign-in codes to check and write at commit
 }
 
 // BeginTx starts a transaction. On SQLite it takes the write lock at once,

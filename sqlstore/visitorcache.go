@@ -146,11 +146,15 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
 
-// Commit writes the visits queued on PostgreSQL and commits tx. Visitor
-// cards tx may have changed are forgotten before (while tx holds SQLite's
-// write lock, so the writer cannot read the old row again) and after.
+// Commit writes the visits and sign-in codes queued on PostgreSQL and
+// commits tx. Visitor cards tx may have changed are forgotten before (while
+// tx holds SQLite's write lock, so the writer cannot read the old row
+// again) and after.
 func (tx *Tx) Commit() error {
 	if err := tx.flushVisits(context.Background()); err != nil {
+		return err
+	}
+	if err := tx.flushChallenges(context.Background()); err != nil {
 		return err
 	}
 	tx.forgetCards()
