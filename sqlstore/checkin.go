@@ -324,11 +324,8 @@ func scanVisit(r rowScanner) (*jaga.Visit, error) {
 	if err := r.Scan(&id, &v.PersonID, &v.PremisesID, &v.PremisesName, &at, &leaves, &out, &v.Source); err != nil {
 		return nil, err
 	}
-	v.ID, v.CheckedInAt, v.LeavesAt = formatVisitID(id), fromMicros(at), fromMicros(leaves)
-	if out.Valid {
-		t := fromMicros(out.Int64)
-		v.CheckedOutAt = &t
-	}
+	v.ID = formatVisitID(id)
+	v.CheckedInAt, v.LeavesAt, v.CheckedOutAt = visitTimes(at, leaves, out)
 	return v, nil
 }
 

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"fmt"
 	"strconv"
 	"sync"
@@ -128,3 +129,12 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicros reads a time stored by micros.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// visitTimes reads a check-in row's times.
+func visitTimes(in, leaves int64, outAt sql.NullInt64) (time.Time, time.Time, *time.Time) {
+	if !outAt.Valid {
+		return fromMicros(in), fromMicros(leaves), nil
+	}
+	t := fromMicros(outAt.Int64)
+	return fromMicros(in), fromMicros(leaves), &t
+}

@@ -420,15 +420,6 @@ func visitsAt(ctx context.Context, stmt *sql.Stmt, premises int64, from, to, aft
 	return out, nil
 }
 
-// visitTimes reads a check-in row's times.
-func visitTimes(in, leaves int64, outAt sql.NullInt64) (time.Time, time.Time, *time.Time) {
-	if !outAt.Valid {
-		return fromMicros(in), fromMicros(leaves), nil
-	}
-	t := fromMicros(outAt.Int64)
-	return fromMicros(in), fromMicros(leaves), &t
-}
-
 // Numbers in one read of people's ids: PostgreSQL takes them as one
 // array, SQLite as parameters.
 const (
