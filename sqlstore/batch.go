@@ -25,9 +25,14 @@ type batcher struct {
 	// same connection.
 	conn *sql.Conn
 
+	// tail asks the writer to finish a checkpoint between two batches; see
+	// checkpointer.
+	tail chan struct{}
+
 	once sync.Once
 	quit chan struct{}
 	done chan struct{}
+	ckpt chan struct{} // closed when the checkpointer has stopped
 }
 
 type batchItem struct {
@@ -43,10 +48,67 @@ const (
 )
 
 func newBatcher(db *DB) *batcher {
+	return startBatcher(db, walCheckpointEvery, walTailFrames)
+}
+
+// startBatcher starts a batcher whose checkpointer runs every interval and
+// has the writer finish a checkpoint once the log holds tailFrames.
+func startBatcher(db *DB, every time.Duration, tailFrames int) *batcher {
 	b := &batcher{db: db, queue: make(chan *batchItem, batchQueueLen), maxBatch: maxBatchItems,
-		quit: make(chan struct{}), done: make(chan struct{})}
+		tail: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}), ckpt: make(chan struct{})}
 	go b.run()
+	if db.dialect == SQLite {
+		go b.checkpointer(every, tailFrames)
+	} else {
+		close(b.ckpt)
+	}
 	return b
+}
+
+// SQLite write-ahead log checkpoints while the writer runs.
+const (
+	walCheckpointEvery = 100 * time.Millisecond
+	walTailFrames      = 2048 // 8 MiB of 4 KiB pages
+)
+
+// checkpointer keeps SQLite's write-ahead log short without stopping the
+// writer for long. The writer does not checkpoint as it commits (that
+// copies the whole log and syncs two files while every waiting check-in
+// waits). Instead, every interval this goroutine copies the log into the
+// database file on its own connection, beside the writer; once the log
+// holds at least tailFrames, it asks the writer to copy the few frames
+// committed meanwhile, between two batches. With nothing left to copy, the
+// writer's next transaction starts the log again from its beginning.
+func (b *batcher) checkpointer(every time.Duration, tailFrames int) {
+	defer close(b.ckpt)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.quit:
+			return
+		case <-t.C:
+		}
+		var busy, frames, copied int
+		err := b.db.db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+		if err != nil || frames < tailFrames {
+			continue
+		}
+		select {
+		case b.tail <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// checkpointTail finishes a checkpoint on the writer's connection.
+func (b *batcher) checkpointTail() {
+	if b.conn == nil {
+		return
+	}
+	// Best effort: a reader that still needs old frames leaves them for
+	// the next round.
+	b.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
 }
 
 // errBatcherClosed is returned for writes queued after Close.
@@ -82,6 +144,9 @@ func (b *batcher) run() {
 		select {
 		case it := <-b.queue:
 			batch = append(batch[:0], it)
+		case <-b.tail:
+			b.checkpointTail()
+			continue
 		case <-b.quit:
 			// Drain what is queued, then stop.
 			for {
@@ -135,6 +200,13 @@ func (b *batcher) runTx(batch []*batchItem) ([]error, error) {
 		if err != nil {
 			return nil, fmt.Errorf("group commit: %w", err)
 		}
+		if b.db.dialect == SQLite {
+			// The checkpointer copies the log; the writer only finishes it.
+			if _, err := c.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("group commit: %w", err)
+			}
+		}
 		b.conn = c
 	}
 	stx, err := b.conn.BeginTx(ctx, nil)
@@ -185,5 +257,6 @@ func (b *batcher) close() {
 	b.once.Do(func() {
 		close(b.quit)
 		<-b.done
+		<-b.ckpt
 	})
 }

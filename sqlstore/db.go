@@ -202,9 +202,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// once. No memory map: the file grows with every checkpoint, and
 		// SQLite remaps it at the next read transaction, a system call each.
 		q.Add("_pragma", "cache_size(-65536)")
-		// The committing writer checkpoints once the log passes 64 MiB,
-		// by then mostly copied by CheckpointWAL in the background, which
-		// also bounds the log.
+		// Connections other than the group-commit writer checkpoint once
+		// the log passes 64 MiB; the writer leaves it to its checkpointer
+		// (batch.go), and CheckpointWAL bounds the log whatever happens.
 		q.Add("_pragma", "wal_autocheckpoint(16384)")
 		q.Set("_txlock", "immediate")
 		q.Set("_time_format", "sqlite")
