@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,9 +9,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
-	"strings"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -207,8 +205,23 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	duration := fs.Duration("duration", 30*time.Second, "how long to run (without --curve)")
 	acked := fs.String("acked", "", "write acknowledged visit ids to this file")
 	dependantRate := fs.Float64("with-dependants", 0.3, "share of check-ins by users with dependants that bring them")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
+	}
+	if *workers < 1 {
+		return exitError{code: 2, msg: "loadgen run: --workers must be at least 1"}
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var pop population
 	if *target == "checkin" {
@@ -232,8 +245,15 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		cfg.Curve = curve
 	}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: *workers * 2, MaxIdleConnsPerHost: *workers * 2, IdleConnTimeout: time.Minute, DisableCompression: true}}
+	clients := make([]*loadgen.Client, *workers)
+	for i := range clients {
+		c, err := loadgen.NewClient(*url, 30*time.Second)
+		if err != nil {
+			return exitError{code: 2, msg: "loadgen run: --url: " + err.Error()}
+		}
+		clients[i] = c
+		defer c.Close()
+	}
 	var ackMu sync.Mutex
 	var ackW *bufio.Writer
 	if *acked != "" {
@@ -245,43 +265,42 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		ackW = bufio.NewWriter(f)
 		defer func() { ackMu.Lock(); ackW.Flush(); ackMu.Unlock() }()
 	}
+	jsonBody := loadgen.Header{Name: "Content-Type", Value: "application/json"}
 	signupBase := time.Now().UnixNano() % 10000
 	do := func(ctx context.Context, w int, n int64) error {
-		var req *http.Request
+		var (
+			status int
+			answer []byte
+			err    error
+		)
 		switch *target {
 		case "healthz":
-			req, _ = http.NewRequestWithContext(ctx, "GET", *url+"/healthz", nil)
+			status, answer, err = clients[w].Do(ctx, "GET", "/healthz", nil, nil)
 		case "signup":
 			body := fmt.Sprintf(`{"contact":"+6017%04d%04d"}`, (signupBase+n/10000)%10000, n%10000)
-			req, _ = http.NewRequestWithContext(ctx, "POST", *url+"/api/v1/auth/challenges", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
+			status, answer, err = clients[w].Do(ctx, "POST", "/api/v1/auth/challenges", []loadgen.Header{jsonBody}, []byte(body))
 		default:
 			u := pop.Users[rand.IntN(len(pop.Users))]
 			p := pop.Premises[rand.IntN(len(pop.Premises))]
 			body, _ := json.Marshal(jaga.CheckInRequest{Token: p.Token, Dependants: bringDependants(u, *dependantRate)})
-			req, _ = http.NewRequestWithContext(ctx, "POST", *url+"/api/v1/checkins", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+u.Token)
+			status, answer, err = clients[w].Do(ctx, "POST", "/api/v1/checkins",
+				[]loadgen.Header{jsonBody, {Name: "Authorization", Value: "Bearer " + u.Token}}, body)
 		}
-		resp, err := client.Do(req)
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
-		if resp.StatusCode >= 300 {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			return fmt.Errorf("status %d: %s", resp.StatusCode, b)
+		if status >= 300 {
+			return fmt.Errorf("status %d: %s", status, answer[:min(len(answer), 512)])
 		}
 		if ackW == nil {
-			_, err = io.Copy(io.Discard, resp.Body)
-			return err
+			return nil
 		}
 		var res struct {
 			Visits []struct {
 				ID string `json:"id"`
 			} `json:"visits"`
 		}
-		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		if err := json.Unmarshal(answer, &res); err != nil {
 			return fmt.Errorf("decode answer: %w", err)
 		}
 		ackMu.Lock()
