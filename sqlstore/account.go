@@ -77,7 +77,7 @@ func (s *AccountService) startChallenge(ctx context.Context, purpose string, c j
 		// (flushChallenges), a few statements a batch instead of five a
 		// request.
 		q := &pgChallenge{purpose: purpose, contact: c}
-		if err := s.db.writer().do(ctx, s.db.now(), func(tx *Tx) error {
+		if err := s.db.writer().do(ctx, s.db.now(), func(ctx context.Context, tx *Tx) error {
 			tx.pgChallenges = append(tx.pgChallenges, q)
 			return nil
 		}); err != nil {
@@ -88,7 +88,7 @@ func (s *AccountService) startChallenge(ctx context.Context, purpose string, c j
 		}
 		return q.ch, nil
 	}
-	err := s.db.writer().do(ctx, s.db.now(), func(tx *Tx) error {
+	err := s.db.writer().do(ctx, s.db.now(), func(ctx context.Context, tx *Tx) error {
 		var err error
 		ch, refusal, err = tx.startChallenge(ctx, purpose, c, personID)
 		return err
@@ -403,7 +403,7 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 	if (kind == jaga.ActorStaff && now.Sub(lastSeen) > sessionTouchEvery) || now.Sub(lastSeen) > citizenTouchEvery {
 		if kind == jaga.ActorStaff {
 			// A staff session's idle clock must hold: wait for the write.
-			if err := s.db.writer().do(ctx, now, func(tx *Tx) error {
+			if err := s.db.writer().do(ctx, now, func(ctx context.Context, tx *Tx) error {
 				_, err := tx.execHot(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, now, th)
 				return err
 			}); err != nil {
@@ -421,7 +421,7 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 // without waiting: citizens have no idle timeout, so a lost touch costs
 // nothing but the record.
 func (s *AccountService) touch(tokenHash string, now time.Time) {
-	s.db.writer().doAsync(now, func(tx *Tx) error {
+	s.db.writer().doAsync(now, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.execHot(context.Background(), `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, now, tokenHash)
 		return err
 	})

@@ -38,7 +38,7 @@ type batcher struct {
 
 type batchItem struct {
 	now  time.Time
-	fn   func(tx *Tx) error
+	fn   func(ctx context.Context, tx *Tx) error
 	done chan error
 }
 
@@ -121,8 +121,11 @@ var errBatcherClosed = errors.New("group commit: closed")
 
 // do queues fn and waits until the transaction that ran it has committed.
 // fn runs in the batch's transaction with tx.now set to now; it must not
-// keep tx. An error from fn fails that write alone.
-func (b *batcher) do(ctx context.Context, now time.Time, fn func(tx *Tx) error) error {
+// keep tx. An error from fn fails that write alone. fn's context is the
+// writer's, never cancelled: once queued, a write does not depend on
+// whether its caller still waits, and a statement given a cancellable
+// context costs the SQLite driver a goroutine to watch it.
+func (b *batcher) do(ctx context.Context, now time.Time, fn func(ctx context.Context, tx *Tx) error) error {
 	it := &batchItem{now: now, fn: fn, done: make(chan error, 1)}
 	select {
 	case b.queue <- it:
@@ -230,7 +233,7 @@ func (b *batcher) runTx(batch []*batchItem) ([]error, error) {
 	errs := make([]error, len(batch))
 	for _, it := range batch {
 		tx.now = it.now
-		if err := it.fn(tx); err != nil {
+		if err := it.fn(ctx, tx); err != nil {
 			return nil, err
 		}
 	}
@@ -258,7 +261,7 @@ func (b *batcher) release() {
 // doAsync queues fn without waiting for its commit; for best-effort
 // writes such as a session's last-seen time. It drops the write when the
 // queue is full or the batcher is closed.
-func (b *batcher) doAsync(now time.Time, fn func(tx *Tx) error) {
+func (b *batcher) doAsync(now time.Time, fn func(ctx context.Context, tx *Tx) error) {
 	it := &batchItem{now: now, fn: fn, done: make(chan error, 1)}
 	select {
 	case b.queue <- it:

@@ -45,7 +45,7 @@ func TestWriterCheckpoints(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for i := 0; i < 512; i++ {
-						err := db.writer().do(ctx, time.Now(), func(tx *Tx) error {
+						err := db.writer().do(ctx, time.Now(), func(ctx context.Context, tx *Tx) error {
 							_, err := tx.ExecContext(ctx, `INSERT INTO scratch (b) VALUES (zeroblob(4000))`)
 							return err
 						})

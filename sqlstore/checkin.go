@@ -280,7 +280,7 @@ func (s *CheckInService) CheckIn(ctx context.Context, req jaga.CheckInRequest) (
 	}
 	var res *jaga.CheckInResult
 	var refusal error
-	err = s.db.writer().do(ctx, now, func(tx *Tx) error {
+	err = s.db.writer().do(ctx, now, func(ctx context.Context, tx *Tx) error {
 		vs := early
 		if vs == nil {
 			var err error
@@ -342,7 +342,7 @@ func (s *CheckInService) CheckOut(ctx context.Context, visitID string) (*jaga.Vi
 	}
 	now := s.db.now()
 	var v *jaga.Visit
-	err := s.db.writer().do(ctx, now, func(tx *Tx) error {
+	err := s.db.writer().do(ctx, now, func(ctx context.Context, tx *Tx) error {
 		var err error
 		v, err = scanVisit(tx.QueryRowContext(ctx, visitSelect+`
 			WHERE c.id = $1 AND c.checked_in_at > $2 AND (pe.id = $3 OR pe.guardian_id = $3)`,
@@ -454,7 +454,7 @@ func (s *CheckInService) UploadOffline(ctx context.Context, batch []jaga.Offline
 	if len(ok) == 0 {
 		return results, nil
 	}
-	err := s.db.writer().do(ctx, now, func(tx *Tx) error {
+	err := s.db.writer().do(ctx, now, func(ctx context.Context, tx *Tx) error {
 		for _, acc := range ok {
 			c := batch[acc.i]
 			for j := range acc.visits {
@@ -576,7 +576,7 @@ func (s *CheckInService) AssistedCheckIn(ctx context.Context, premisesID, idNumb
 	}
 	res := &jaga.CheckInResult{Premises: p, Visits: []jaga.Visit{{PersonID: personID, PremisesID: p.ID, PremisesName: p.Name,
 		CheckedInAt: now, Source: jaga.SourceAssisted}}, Door: []jaga.DoorStatus{vs[0].door}}
-	err = s.db.writer().do(ctx, now, func(tx *Tx) error {
+	err = s.db.writer().do(ctx, now, func(ctx context.Context, tx *Tx) error {
 		return tx.recordVisit(ctx, &res.Visits[0], vs[0].seq, p, a.ID)
 	})
 	if err != nil {

@@ -122,8 +122,16 @@ func (db *DB) queryRowHot(ctx context.Context, query string, args ...any) (*sql.
 // tx holds a connection (that could wait on a connection held by a writer
 // that waits on tx); it prepares in the background for next time instead.
 func (tx *Tx) txStmt(ctx context.Context, query string) *sql.Stmt {
+	if s, ok := tx.stmts[query]; ok {
+		return s
+	}
 	if s, ok := tx.db.stmts.Load(query); ok {
-		return tx.StmtContext(ctx, s.(*sql.Stmt))
+		if tx.stmts == nil {
+			tx.stmts = make(map[string]*sql.Stmt)
+		}
+		ts := tx.StmtContext(ctx, s.(*sql.Stmt))
+		tx.stmts[query] = ts
+		return ts
 	}
 	tx.db.prepareLater(query)
 	return nil
@@ -276,10 +284,11 @@ type Tx struct {
 	now     time.Time
 	pending map[string]*recentVisit // visits written, for db.recent after commit
 
-	peopleChanged bool           // people may have changed: forget all visitor cards at commit
-	changedPeople []string       // people changed: forget their visitor cards at commit
-	pgVisits      []pgVisit      // PostgreSQL: visits to write at commit
-	pgChallenges  []*pgChallenge // PostgreSQL: sign-in codes to check and write at commit
+	peopleChanged bool                 // people may have changed: forget all visitor cards at commit
+	changedPeople []string             // people changed: forget their visitor cards at commit
+	pgVisits      []pgVisit            // PostgreSQL: visits to write at commit
+	pgChallenges  []*pgChallenge       // PostgreSQL: sign-in codes to check and write at commit
+	stmts         map[string]*sql.Stmt // prepared statements bound to this transaction
 }
 
 // BeginTx starts a transaction. On SQLite it takes the write lock at once,

@@ -9,7 +9,7 @@ import (
 // RecordVisitsTogether records visits at p in one group-commit write, as
 // when check-ins meet in one batch.
 func RecordVisitsTogether(ctx context.Context, db *DB, premises []*jaga.Premises, visits []*jaga.Visit) error {
-	return db.writer().do(ctx, db.now(), func(tx *Tx) error {
+	return db.writer().do(ctx, db.now(), func(ctx context.Context, tx *Tx) error {
 		for i, v := range visits {
 			vs, err := tx.visitors(ctx, v.PersonID, true, nil, v.CheckedInAt)
 			if err != nil {
