@@ -66,7 +66,7 @@ func (db *DB) visitors(ctx context.Context, callerID string, self bool, dependan
 			return nil, err
 		}
 		return st.QueryContext(ctx, args...)
-	}, nil, time.Time{}, callerID, self, dependants, now)
+	}, db.sharedCards(), db.now(), callerID, self, dependants, now)
 }
 
 // visitors is DB.visitors inside tx: the writer reads through its own
@@ -78,7 +78,7 @@ func (tx *Tx) visitors(ctx context.Context, callerID string, self bool, dependan
 			return st.QueryContext(ctx, args...)
 		}
 		return tx.QueryContext(ctx, query, args...)
-	}, tx.db.cards, tx.db.now(), callerID, self, dependants, now)
+	}, tx.db.sharedCards(), tx.db.now(), callerID, self, dependants, now)
 }
 
 // loadVisitors reads the visitors through query, or from cards (if not
@@ -103,7 +103,9 @@ func loadVisitors(ctx context.Context, query func(q string, args ...any) (*sql.R
 		return nil, jaga.Invalid(map[string]string{"dependants": fmt.Sprintf("At most %d dependants check in together.", jaga.MaxDependantsPerCheckIn)})
 	}
 	found := make(map[string]*visitorCard, len(ids))
+	var gen uint64
 	if cards != nil {
+		gen = cards.generation()
 		for _, id := range ids {
 			if c := cards.get(id, clock); c != nil {
 				found[id] = c
@@ -111,7 +113,7 @@ func loadVisitors(ctx context.Context, query func(q string, args ...any) (*sql.R
 		}
 	}
 	if len(found) < len(ids) {
-		if err := readVisitorCards(query, ids, found, cards, clock); err != nil {
+		if err := readVisitorCards(query, ids, found, cards, gen, clock); err != nil {
 			return nil, err
 		}
 	}
@@ -132,9 +134,9 @@ func loadVisitors(ctx context.Context, query func(q string, args ...any) (*sql.R
 }
 
 // readVisitorCards reads the people ids into found, and into cards if not
-// nil.
+// nil and not forgotten since generation gen.
 func readVisitorCards(query func(q string, args ...any) (*sql.Rows, error), ids []string, found map[string]*visitorCard,
-	cards *visitorCards, clock time.Time) error {
+	cards *visitorCards, gen uint64, clock time.Time) error {
 	args := make([]any, 0, len(ids))
 	marks := make([]string, len(ids))
 	for i, id := range ids {
@@ -159,7 +161,7 @@ func readVisitorCards(query func(q string, args ...any) (*sql.Rows, error), ids 
 		}
 		found[id] = c
 		if cards != nil {
-			cards.put(id, c)
+			cards.put(id, c, gen)
 		}
 	}
 	return rows.Err()

@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -83,6 +84,7 @@ func TestCreatePremises(t *testing.T) {
 
 func TestCheckIn(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
+		listenForPeopleChanges(t, e)
 		checkins := sqlstore.NewCheckInService(e.DB)
 		p, staff, _ := e.premises(t, "restaurant")
 		tok := e.token(t, staff, p)
@@ -483,6 +485,87 @@ func TestCheckInDoorFollowsChanges(t *testing.T) {
 				t.Fatalf("door after an outside write %+v", d[0])
 			}
 		})
+	})
+}
+
+// listenForPeopleChanges starts e.DB's listener on PostgreSQL and waits
+// until check-ins read people from memory; stop ends it and waits.
+func listenForPeopleChanges(t *testing.T, e *env) (stop func()) {
+	t.Helper()
+	if e.DB.Dialect() != sqlstore.Postgres {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		e.DB.ListenPeopleChanges(ctx, func(err error) { t.Logf("listen: %v", err) })
+	}()
+	stop = func() { cancel(); <-listening }
+	t.Cleanup(stop)
+	waitFor(t, "listening", func() bool { return sqlstore.CardsLive(e.DB) })
+	return stop
+}
+
+// waitFor waits up to 5 s for ok.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still not %s after 5 s", what)
+		}
+	}
+}
+
+// TestVisitorCardsAcrossServers checks that on PostgreSQL check-ins read
+// people from memory only while the server hears of every change to them,
+// and that a change made elsewhere shows at the door at once.
+func TestVisitorCardsAcrossServers(t *testing.T) {
+	db, raw := openPostgres(t)
+	e := newEnv(t, db, raw)
+	checkins := sqlstore.NewCheckInService(e.DB)
+	p, staff, _ := e.premises(t, "restaurant")
+	tok := e.token(t, staff, p)
+	a, me := e.citizen(t)
+	name := func(t *testing.T) string {
+		t.Helper()
+		e.Clock.Advance(time.Second) // well within a card's lifetime
+		res, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Door[0].Name
+	}
+	// unheard renames the person without the notice, as if the trigger
+	// were not there.
+	unheard := func(t *testing.T, to string) {
+		t.Helper()
+		mustExec(t, e, `ALTER TABLE people DISABLE TRIGGER people_changed`)
+		defer mustExec(t, e, `ALTER TABLE people ENABLE TRIGGER people_changed`)
+		mustExec(t, e, `UPDATE people SET full_name = $1 WHERE id = $2`, to, me.ID)
+	}
+	stop := listenForPeopleChanges(t, e)
+	first := name(t)
+
+	t.Run("cards are read while listening", func(t *testing.T) {
+		unheard(t, "Not Announced")
+		if got := name(t); got != first {
+			t.Fatalf("door shows %q, want the card's %q", got, first)
+		}
+	})
+	t.Run("a change elsewhere is heard", func(t *testing.T) {
+		mustExec(t, e, `UPDATE people SET full_name = 'Renamed Elsewhere' WHERE id = $1`, me.ID)
+		waitFor(t, "renamed at the door", func() bool { return name(t) == "Renamed Elsewhere" })
+	})
+	t.Run("no cards when not listening", func(t *testing.T) {
+		stop()
+		if sqlstore.CardsLive(e.DB) {
+			t.Fatal("cards still in use after listening stopped")
+		}
+		unheard(t, "Read Fresh")
+		if got := name(t); got != "Read Fresh" {
+			t.Fatalf("door shows %q, want %q read from the database", got, "Read Fresh")
+		}
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -67,7 +68,8 @@ type DB struct {
 	premises   premisesCache
 	stmts      sync.Map      // query text → *sql.Stmt, for the hot paths
 	recent     *recentVisits // SQLite only: each person's latest visit; set when the writer starts
-	cards      *visitorCards // SQLite only: what check-ins need of people
+	cards      *visitorCards // what check-ins need of people; see sharedCards
+	cardsLive  atomic.Bool   // PostgreSQL: this server hears of changes to people
 	sessions   sessionCache
 	partitions sync.Map // PostgreSQL: days (YYYYMMDD) whose checkins partition exists
 
@@ -190,6 +192,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 		d.db.SetMaxOpenConns(32)
 		d.db.SetMaxIdleConns(32)
+		d.cards = &visitorCards{}
 	} else {
 		d.dialect, d.path = SQLite, dsn
 		d.cards = &visitorCards{}

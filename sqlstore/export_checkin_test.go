@@ -22,3 +22,6 @@ func RecordVisitsTogether(ctx context.Context, db *DB, premises []*jaga.Premises
 		return nil
 	})
 }
+
+// CardsLive reports whether check-ins on PostgreSQL read people from memory.
+func CardsLive(db *DB) bool { return db.cardsLive.Load() }

@@ -17,17 +17,23 @@ type visitorCard struct {
 	fetched                                       time.Time
 }
 
-// visitorCards keeps visitorCard by person id for the group-commit writer
-// on SQLite, so that a check-in reads no row. It is filled only inside the
-// writer's transaction, which holds the database's write lock; every
-// transaction of this process that changes people forgets what it changed
-// while it still holds that lock, and again after it commits (see
-// Tx.ExecContext and Tx.Commit). A card is trusted for at most
-// visitorCardTTL, which bounds what another process writing the file
-// directly could leave stale. Unknown people are never cached.
+// visitorCards keeps visitorCard by person id, so that a check-in reads no
+// row. Every transaction of this process that changes people forgets what
+// it changed while it still holds its locks, and again after it commits
+// (see Tx.ExecContext and Tx.Commit). A card is trusted for at most
+// visitorCardTTL, which bounds what another process could leave stale.
+// Unknown people are never cached.
+//
+// On SQLite the cards are filled only inside the group-commit writer's
+// transaction, which holds the database's write lock. On PostgreSQL,
+// where other servers write the same people, they are used only while
+// this server listens for the database's notice of every statement that
+// changes people (migration 0013; listenPeopleChanges), which forgets all
+// cards; a card read before a forget is not kept (generations).
 type visitorCards struct {
-	mu sync.Mutex // guards m
-	m  map[string]*visitorCard
+	mu  sync.Mutex // guards m and gen
+	m   map[string]*visitorCard
+	gen uint64 // raised by every forget
 }
 
 // Limits of visitorCards.
@@ -47,9 +53,21 @@ func (c *visitorCards) get(id string, now time.Time) *visitorCard {
 	return v
 }
 
-func (c *visitorCards) put(id string, v *visitorCard) {
+// generation returns the current generation, to pass to put.
+func (c *visitorCards) generation() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put keeps v unless a forget has happened since generation returned gen:
+// then v may have been read before the change that forget announced.
+func (c *visitorCards) put(id string, v *visitorCard, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if c.m == nil || len(c.m) >= maxVisitorCards {
 		c.m = map[string]*visitorCard{}
 	}
@@ -60,6 +78,7 @@ func (c *visitorCards) put(id string, v *visitorCard) {
 func (c *visitorCards) forget(ids []string, all bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	if all {
 		c.m = nil
 		return

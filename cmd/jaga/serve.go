@@ -130,6 +130,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if db.Dialect() == sqlstore.SQLite {
 		// Checkpoint the write-ahead log off the group-commit writer's path.
 		go every(jobsCtx, logger, "wal checkpoint", time.Second, false, db.CheckpointWAL)
+	} else {
+		// Check-ins read people from memory while this server hears of
+		// every change to them.
+		go db.ListenPeopleChanges(jobsCtx, func(err error) { logger.Warn("listening for changes to people", "err", err.Error()) })
 	}
 	checkins := sqlstore.NewCheckInService(db)
 	go every(jobsCtx, logger, "check-in retention", time.Hour, true, func(ctx context.Context) error {

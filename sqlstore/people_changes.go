@@ -1,0 +1,95 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// sharedCards returns the visitor cards that check-ins may use: always on
+// SQLite, whose file has this one server; on PostgreSQL only while this
+// server hears of every change to people (ListenPeopleChanges).
+func (db *DB) sharedCards() *visitorCards {
+	if db.dialect == Postgres && !db.cardsLive.Load() {
+		return nil
+	}
+	return db.cards
+}
+
+// ListenPeopleChanges lets check-ins on PostgreSQL read people from memory:
+// until ctx ends it listens on a connection of its own for the notice that
+// migration 0013 sends after every statement that changes or removes people,
+// from any server, and forgets all visitor cards at each. While it is not
+// listening (before it starts, after a broken connection, until it listens
+// again a second later) the cards are not used. onError, if not nil, hears
+// why listening stopped. It does nothing on SQLite.
+func (db *DB) ListenPeopleChanges(ctx context.Context, onError func(error)) {
+	if db.dialect != Postgres {
+		return
+	}
+	for {
+		err := db.listenPeopleChanges(ctx)
+		db.cardsLive.Store(false)
+		db.cards.forget(nil, true)
+		if ctx.Err() != nil {
+			return
+		}
+		if onError != nil && err != nil {
+			onError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// peopleChangesChannel is the notice channel of schema's people, cut to
+// the 63 bytes of a PostgreSQL identifier as migration 0013 cuts it.
+func peopleChangesChannel(schema string) string {
+	c := "jaga_people_" + schema
+	if len(c) > 63 {
+		c = c[:63]
+	}
+	return c
+}
+
+func (db *DB) listenPeopleChanges(ctx context.Context) error {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("people changes: %w", err)
+	}
+	defer func() {
+		// A listening connection is closed, never handed to others.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		conn.Close()
+	}()
+	var schema string
+	if err := conn.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("people changes: %w", err)
+	}
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("people changes: not a pgx connection: %T", dc)
+		}
+		pc := sc.Conn()
+		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{peopleChangesChannel(schema)}.Sanitize()); err != nil {
+			return fmt.Errorf("people changes: %w", err)
+		}
+		// Changes before LISTEN were not heard: start from no cards.
+		db.cards.forget(nil, true)
+		db.cardsLive.Store(true)
+		for {
+			if _, err := pc.WaitForNotification(ctx); err != nil {
+				return fmt.Errorf("people changes: %w", err)
+			}
+			db.cards.forget(nil, true)
+		}
+	})
+}
