@@ -24,12 +24,12 @@ type visitorCard struct {
 // visitorCardTTL, which bounds what another process could leave stale.
 // Unknown people are never cached.
 //
-// On SQLite the cards are filled only inside the group-commit writer's
-// transaction, which holds the database's write lock. On PostgreSQL,
-// where other servers write the same people, they are used only while
-// this server listens for the database's notice of every statement that
-// changes people (migration 0013; listenPeopleChanges), which forgets all
-// cards; a card read before a forget is not kept (generations).
+// A card read before a forget is not kept (generations), so a read that
+// raced a change cannot leave the old row behind. On PostgreSQL, where
+// other servers write the same people, the cards are used only while this
+// server listens for the database's notice of every statement that
+// changes people (migration 0013; ListenPeopleChanges), which forgets all
+// cards.
 type visitorCards struct {
 	mu  sync.Mutex // guards m and gen
 	m   map[string]*visitorCard
