@@ -28,7 +28,7 @@ type batcher struct {
 
 	// tail asks the writer to finish a checkpoint between two batches; see
 	// checkpointer.
-	tail chan struct{}
+	tail chan chan struct{}
 
 	once sync.Once
 	quit chan struct{}
@@ -56,7 +56,7 @@ func newBatcher(db *DB) *batcher {
 // has the writer finish a checkpoint once the log holds tailFrames.
 func startBatcher(db *DB, every time.Duration, tailFrames int) *batcher {
 	b := &batcher{db: db, queue: make(chan *batchItem, batchQueueLen), maxBatch: maxBatchItems,
-		tail: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}), ckpt: make(chan struct{})}
+		tail: make(chan chan struct{}), quit: make(chan struct{}), done: make(chan struct{}), ckpt: make(chan struct{})}
 	go b.run()
 	if db.dialect == SQLite {
 		go b.checkpointer(every, tailFrames)
@@ -82,32 +82,51 @@ const (
 // waits). Instead, every interval this goroutine copies the log into the
 // database file on its own connection, beside the writer; once the log
 // holds at least tailFrames, it asks the writer to copy the few frames
-// committed meanwhile, between two batches. With nothing left to copy, the
-// writer's next transaction starts the log again from its beginning.
+// committed meanwhile, between two batches, and waits for it. With
+// nothing left to copy, the writer's next transaction starts the log again
+// from its beginning; it could not while a checkpoint was copying (SQLite
+// then keeps a transaction from reading the file alone), which is why the
+// next round waits a whole interval after the writer's.
 func (b *batcher) checkpointer(every time.Duration, tailFrames int) {
 	defer close(b.ckpt)
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
 		select {
 		case <-b.quit:
 			return
-		case <-t.C:
+		case <-time.After(every):
 		}
-		var busy, frames, copied int
-		err := b.db.db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
-		if err != nil || frames < tailFrames {
-			continue
-		}
-		select {
-		case b.tail <- struct{}{}:
-		default:
+		if !b.checkpointRound(tailFrames) {
+			return
 		}
 	}
 }
 
+// checkpointRound copies the log beside the writer and, once it holds
+// tailFrames, waits for the writer to finish. It reports false when the
+// batcher is closing.
+func (b *batcher) checkpointRound(tailFrames int) bool {
+	var busy, frames, copied int
+	err := b.db.db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+	if err != nil || frames < tailFrames {
+		return true
+	}
+	done := make(chan struct{})
+	select {
+	case b.tail <- done:
+	case <-b.quit:
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-b.quit:
+		return false
+	}
+}
+
 // checkpointTail finishes a checkpoint on the writer's connection.
-func (b *batcher) checkpointTail() {
+func (b *batcher) checkpointTail(done chan struct{}) {
+	defer close(done)
 	if b.conn == nil {
 		return
 	}
@@ -152,8 +171,8 @@ func (b *batcher) run() {
 		select {
 		case it := <-b.queue:
 			batch = append(batch[:0], it)
-		case <-b.tail:
-			b.checkpointTail()
+		case done := <-b.tail:
+			b.checkpointTail(done)
 			continue
 		case <-b.quit:
 			// Drain what is queued, then stop.

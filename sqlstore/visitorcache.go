@@ -165,6 +165,16 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
 
+// Rollback rolls tx back and forgets the visitor cards it may have changed:
+// a card read inside tx may hold a change that is now undone.
+func (tx *Tx) Rollback() error {
+	err := tx.Tx.Rollback()
+	if err == nil {
+		tx.forgetCards()
+	}
+	return err
+}
+
 // Commit writes the visits and sign-in codes queued on PostgreSQL and
 // commits tx. Visitor cards tx may have changed are forgotten before (while
 // tx holds SQLite's write lock, so the writer cannot read the old row
