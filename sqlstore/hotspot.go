@@ -33,16 +33,20 @@ func NewHotspotService(db *DB, cfg jaga.HotspotConfig) *HotspotService {
 // there while infectious in [$1, $2) (Unix microseconds, as check-in rows
 // keep times; $3 and $4 the same as timestamps), keeping those with at
 // least $5. Cases meet their check-ins through their person's number; the
-// premises that count are looked up by theirs.
+// premises that count are looked up by theirs. The joins are CROSS JOINs so
+// that SQLite reads from the cases outwards: left to choose, it read every
+// check-in in premises order (to group without sorting) and asked each for
+// its case, a scan of the whole table every time the job ran.
 func (db *DB) premisesCases() string {
 	return `
 	SELECT p.id, h.cases FROM (
 		SELECT v.premises, count(DISTINCT k.id) AS cases FROM cases k
-		JOIN people pe ON pe.id = k.person_id
-		JOIN checkins v ON v.person = pe.seq
+		CROSS JOIN people pe
+		CROSS JOIN checkins v
+		WHERE k.infectious_to > $3 AND k.infectious_from < $4
+			AND pe.id = k.person_id AND v.person = pe.seq
 			AND v.checked_in_at >= ` + db.sqlMicros("k.infectious_from") + ` AND v.checked_in_at < ` + db.sqlMicros("k.infectious_to") + `
 			AND v.checked_in_at >= $1 AND v.checked_in_at < $2
-		WHERE k.infectious_to > $3 AND k.infectious_from < $4
 		GROUP BY v.premises HAVING count(DISTINCT k.id) >= $5
 	) h JOIN premises p ON p.seq = h.premises`
 }
