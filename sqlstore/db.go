@@ -182,7 +182,7 @@ func (db *DB) writer() *batcher {
 // PostgreSQL, anything else is a SQLite file path (created if missing, in
 // WAL mode). Open does not migrate; see Migrate and CheckSchema.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	d := &DB{}
+	d := &DB{cards: &visitorCards{}}
 	var err error
 	if IsPostgres(dsn) {
 		d.dialect = Postgres
@@ -192,10 +192,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 		d.db.SetMaxOpenConns(32)
 		d.db.SetMaxIdleConns(32)
-		d.cards = &visitorCards{}
 	} else {
 		d.dialect, d.path = SQLite, dsn
-		d.cards = &visitorCards{}
 		if dsn == "" {
 			return nil, fmt.Errorf("open sqlite: empty path")
 		}
