@@ -199,6 +199,9 @@ func (tx *Tx) recordVisit(ctx context.Context, v *jaga.Visit, personSeq int64, p
 		writtenLater(tx.now, v.CheckedInAt)); err != nil {
 		return fmt.Errorf("insert check-in: %w", err)
 	}
+	if err := tx.noteChange(ctx, id, v.CheckedInAt); err != nil {
+		return err
+	}
 	tx.noteVisit(v.PersonID, &recentVisit{id: v.ID, premisesID: p.ID, at: v.CheckedInAt, leaves: v.LeavesAt})
 	return nil
 }
@@ -361,6 +364,9 @@ func (s *CheckInService) CheckOut(ctx context.Context, visitID string) (*jaga.Vi
 			micros(now), id, micros(v.CheckedInAt)); err != nil {
 			return fmt.Errorf("check out: %w", err)
 		}
+		if err := tx.noteChange(ctx, id, v.CheckedInAt); err != nil {
+			return err
+		}
 		out := fromMicros(micros(now))
 		v.CheckedOutAt = &out
 		tx.noteVisit(v.PersonID, &recentVisit{id: v.ID, premisesID: v.PremisesID, at: v.CheckedInAt, leaves: v.LeavesAt, closed: true})
@@ -482,6 +488,9 @@ func (s *CheckInService) UploadOffline(ctx context.Context, batch []jaga.Offline
 				if err := tx.QueryRowContext(ctx, `SELECT id FROM checkins WHERE person = $1 AND client_id = $2 AND checked_in_at = $3`,
 					seq, clientID, micros(v.CheckedInAt)).Scan(&id); err != nil {
 					return fmt.Errorf("offline check-in: %w", err)
+				}
+				if err := tx.noteChange(ctx, id, v.CheckedInAt); err != nil {
+					return err
 				}
 				v.ID = formatVisitID(id)
 				tx.noteVisit(v.PersonID, &recentVisit{id: v.ID, premisesID: acc.premises.ID, at: v.CheckedInAt, leaves: v.LeavesAt})
@@ -626,6 +635,13 @@ func (s *CheckInService) PurgeCheckIns(ctx context.Context, retention time.Durat
 		retention = jaga.DefaultRetention
 	}
 	cutoff := s.db.now().Add(-retention)
+	// Segments and changes go first: none may outlive the rows they copy.
+	if _, err := s.db.db.ExecContext(ctx, `DELETE FROM checkin_segments WHERE starts_at < $1`, micros(cutoff)); err != nil {
+		return 0, fmt.Errorf("purge check-in segments: %w", err)
+	}
+	if _, err := s.db.db.ExecContext(ctx, `DELETE FROM checkin_changes WHERE checkin_id < $1`, visitIDBefore(cutoff)); err != nil {
+		return 0, fmt.Errorf("purge check-in changes: %w", err)
+	}
 	if s.db.dialect == Postgres {
 		return s.dropOldPartitions(ctx, cutoff)
 	}

@@ -121,6 +121,9 @@ func (tx *Tx) flushVisits(ctx context.Context) error {
 			q.v.ID, q.v.CheckedInAt, q.v.LeavesAt, q.v.SameVisit = first.ID, first.CheckedInAt, first.LeavesAt, true
 		case !same[i]:
 			q.v.ID, q.v.LeavesAt, q.v.SameVisit = formatVisitID(q.id), q.leaves, false
+			if err := tx.noteChange(ctx, q.id, q.v.CheckedInAt); err != nil {
+				return err
+			}
 		}
 	}
 	tx.pgVisits = tx.pgVisits[:0]

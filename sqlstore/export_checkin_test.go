@@ -2,6 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
+	"sort"
+	"time"
 
 	"github.com/jaga-health/jaga"
 )
@@ -25,3 +28,58 @@ func RecordVisitsTogether(ctx context.Context, db *DB, premises []*jaga.Premises
 
 // CardsLive reports whether check-ins on PostgreSQL read people from memory.
 func CardsLive(db *DB) bool { return db.cardsLive.Load() }
+
+// CollectDay runs tracing's reading half for the cases confirmed on day,
+// through check-in segments or from checkins only, and returns what it
+// found, one line a status, sorted.
+func CollectDay(ctx context.Context, s *TracingService, day string, segments bool) ([]string, error) {
+	start, err := time.ParseInLocation(time.DateOnly, day, jaga.MalaysiaTime)
+	if err != nil {
+		return nil, err
+	}
+	cases, err := s.casesOfDay(ctx, start)
+	if err != nil {
+		return nil, err
+	}
+	readers, _, release, err := s.db.tracingReaders(ctx, len(cases))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var view *segmentView
+	if segments {
+		view = &segmentView{}
+	}
+	given, err := s.db.collect(ctx, readers, view, cases, &s.cfg, s.db.now())
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, g := range given {
+		line := fmt.Sprintf("%s %s %s %s", g.caseID, g.st.PersonID, g.st.Rule, g.st.PremisesID)
+		if g.st.Exposure != nil {
+			line += " " + g.st.Exposure.From.Format(time.RFC3339) + "/" + g.st.Exposure.To.Format(time.RFC3339)
+		}
+		out = append(out, line)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// SegmentsBuilt returns the start times of the check-in segments stored.
+func SegmentsBuilt(ctx context.Context, db *DB) ([]time.Time, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT starts_at FROM checkin_segments ORDER BY starts_at`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var us int64
+		if err := rows.Scan(&us); err != nil {
+			return nil, err
+		}
+		out = append(out, fromMicros(us))
+	}
+	return out, rows.Err()
+}

@@ -20,6 +20,22 @@ import (
 type TracingService struct {
 	db  *DB
 	cfg jaga.TracingConfig
+	// withoutSegments makes TraceDay and FindDay read checkins only, as
+	// a single case's tracing does; for tests and comparisons.
+	withoutSegments bool
+}
+
+// ReadCheckinsOnly makes TraceDay and FindDay read the checkins table
+// only, not check-in segments: for comparisons.
+func (s *TracingService) ReadCheckinsOnly() { s.withoutSegments = true }
+
+// segmentView returns a view for one run of TraceDay or FindDay, or nil
+// when tracing reads checkins only.
+func (s *TracingService) segmentView() *segmentView {
+	if s.withoutSegments {
+		return nil
+	}
+	return &segmentView{}
 }
 
 // NewTracingService returns the tracing service of db with cfg; a zero

@@ -59,7 +59,7 @@ const (
 // collect finds the statuses that tracing cases gives at now, reading
 // through readers[0], and the premises and the contacts' ids through each
 // of readers at once.
-func (db *DB) collect(ctx context.Context, readers []reader, cases []*caseRec, cfg *jaga.TracingConfig, now time.Time) ([]givenStatus, error) {
+func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, cases []*caseRec, cfg *jaga.TracingConfig, now time.Time) ([]givenStatus, error) {
 	if len(cases) == 0 {
 		return nil, nil
 	}
@@ -123,6 +123,23 @@ func (db *DB) collect(ctx context.Context, readers []reader, cases []*caseRec, c
 	// checkins_premises move forward through the index.
 	sort.Slice(premisesOrder, func(i, j int) bool { return premisesOrder[i] < premisesOrder[j] })
 	casual := cfg.Rules[jaga.RiskCasual].Duration
+	if view != nil && len(premisesOrder) > 0 {
+		// Every reach lies in [lo, hi).
+		lo, hi := byPremises[premisesOrder[0]][0].From, byPremises[premisesOrder[0]][0].To
+		for _, stays := range byPremises {
+			for _, s := range stays {
+				if s.From.Before(lo) {
+					lo = s.From
+				}
+				if s.To.After(hi) {
+					hi = s.To
+				}
+			}
+		}
+		if err := view.load(ctx, q, lo.Add(-jaga.MaxStayBeforeAuto), hi); err != nil {
+			return nil, err
+		}
+	}
 	// The premises read, prepared once a reader: a day's cases read
 	// thousands.
 	ats := make([]*sql.Stmt, len(readers))
@@ -165,7 +182,13 @@ func (db *DB) collect(ctx context.Context, readers []reader, cases []*caseRec, c
 		}
 		var visits []jaga.Visit
 		for _, r := range jaga.MergeIntervals(reach) {
-			vs, err := visitsAt(ctx, at, n, r.From, r.To, r.From.Add(lookback))
+			var vs []jaga.Visit
+			var err error
+			if view != nil {
+				vs, err = view.visitsAt(ctx, at, n, r.From, r.To, r.From.Add(lookback))
+			} else {
+				vs, err = visitsAt(ctx, at, n, r.From, r.To, r.From.Add(lookback))
+			}
 			if err != nil {
 				return err
 			}
@@ -735,7 +758,7 @@ type doorState struct {
 // traceCases traces cases in tx, reading through it, and returns how many
 // statuses it gave.
 func (tx *Tx) traceCases(ctx context.Context, cases []*caseRec, cfg *jaga.TracingConfig) (int, error) {
-	given, err := tx.db.collect(ctx, []reader{tx}, cases, cfg, tx.now)
+	given, err := tx.db.collect(ctx, []reader{tx}, nil, cases, cfg, tx.now)
 	if err != nil {
 		return 0, err
 	}
@@ -775,7 +798,7 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 		return 0, err
 	}
 	defer release()
-	given, err := s.db.collect(ctx, readers, cases, &s.cfg, s.db.now())
+	given, err := s.db.collect(ctx, readers, nil, cases, &s.cfg, s.db.now())
 	if err != nil {
 		return 0, err
 	}
@@ -802,10 +825,11 @@ func (s *TracingService) traceDay(ctx context.Context, cases []*caseRec, rep *ja
 	go func() {
 		defer close(found)
 		now := s.db.now()
+		view := s.segmentView()
 		for i := 0; i < len(cases); i += traceBatch {
 			b := batch{cases: cases[i:min(i+traceBatch, len(cases))]}
 			t := time.Now()
-			b.given, b.err = s.db.collect(ctx, readers, b.cases, &s.cfg, now)
+			b.given, b.err = s.db.collect(ctx, readers, view, b.cases, &s.cfg, now)
 			b.took = time.Since(t)
 			select {
 			case found <- b:
@@ -966,8 +990,9 @@ func (s *TracingService) FindDay(ctx context.Context, day string) (int, error) {
 	}
 	defer release()
 	total := 0
+	view := s.segmentView()
 	for i := 0; i < len(cases); i += traceBatch {
-		given, err := s.db.collect(ctx, readers, cases[i:min(i+traceBatch, len(cases))], &s.cfg, s.db.now())
+		given, err := s.db.collect(ctx, readers, view, cases[i:min(i+traceBatch, len(cases))], &s.cfg, s.db.now())
 		if err != nil {
 			return 0, err
 		}

@@ -146,6 +146,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	})
+	// Tracing reads past hours of check-ins from segments.
+	go every(jobsCtx, logger, "check-in segments", 5*time.Minute, true, func(ctx context.Context) error {
+		n, err := db.BuildCheckinSegments(ctx)
+		if n > 0 {
+			logger.Info("check-in segments", "built", n)
+		}
+		return err
+	})
 	tracing := sqlstore.NewTracingService(db, jaga.DefaultTracing())
 	go every(jobsCtx, logger, "risk status expiry", time.Minute, true, func(ctx context.Context) error {
 		n, err := tracing.ExpireStatuses(jaga.SystemContext(ctx))

@@ -19,7 +19,7 @@ import (
 
 const tracebenchUsage = `Usage:
   jaga tracebench --db DSN [--scale S] [--days N] [--sample N] [--seed N]
-                  [--cpuprofile FILE] [--reuse]
+                  [--cpuprofile FILE] [--reuse] [--no-segments]
       Fill an empty database with a synthetic population and --days days of
       check-ins shaped by Malaysia's published half-hourly curves (the days
       up to the peak day, 2021-12-04), --scale times the peak day's volume
@@ -31,6 +31,8 @@ const tracebenchUsage = `Usage:
       the cache, and once after, timed), and check that both find the same
       contacts. --reuse traces a database that an earlier run with the same
       --scale, --days and --seed loaded, after undoing that run's tracing.
+      The hours' check-in segments are built first (timed); --no-segments
+      then traces from the checkins table only.
       The last line is
       cases=N contacts=N trace_s=N baseline_s=N speedup=N p99_case_ms=N
 `
@@ -58,6 +60,7 @@ func runTracebench(ctx context.Context, args []string, getenv func(string) strin
 	seed := fs.Uint64("seed", 1, "random seed")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the tracing to this file")
 	reuse := fs.Bool("reuse", false, "trace the data an earlier run loaded into --db, undoing its tracing first")
+	noSegments := fs.Bool("no-segments", false, "trace from the checkins table only, not from check-in segments")
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
 	}
@@ -69,7 +72,7 @@ func runTracebench(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer db.Close()
-	b := &traceBench{db: db, out: stdout, rng: rand.New(rand.NewPCG(*seed, 2021)), scale: *scale, days: *days, profile: *profile, reuse: *reuse}
+	b := &traceBench{db: db, out: stdout, rng: rand.New(rand.NewPCG(*seed, 2021)), scale: *scale, days: *days, profile: *profile, reuse: *reuse, noSegments: *noSegments}
 	return b.run(ctx, *sample)
 }
 
@@ -85,6 +88,8 @@ type traceBench struct {
 	// reuse traces the cases already in the database, if any, instead of
 	// loading: for measuring changes to tracing without reloading.
 	reuse bool
+	// noSegments traces from the checkins table only.
+	noSegments bool
 
 	people, premises int
 	premisesStay     []time.Duration
@@ -125,8 +130,18 @@ func (b *traceBench) run(ctx context.Context, sample int) error {
 		return err
 	}
 
+	segStart := time.Now()
+	built, err := b.db.BuildCheckinSegments(ctx)
+	if err != nil {
+		return err
+	}
+	b.logf("check-in segments: %d built in %.2fs", built, time.Since(segStart).Seconds())
+
 	day := b.day.Format(time.DateOnly)
 	tracing := sqlstore.NewTracingService(b.db, jaga.DefaultTracing())
+	if b.noSegments {
+		tracing.ReadCheckinsOnly()
+	}
 	sys := jaga.SystemContext(ctx)
 	// The baseline runs once first, so that both are timed on a warm
 	// cache; its second run is the one compared.

@@ -1,0 +1,331 @@
+package sqlstore
+
+// Building check-in segments (segment.go) and reading visits through
+// them. An hour's segment is built segmentBuildDelay after the hour ends;
+// from segmentGrace after a check-in on, any write of its row (an offline
+// upload, a check-out) also records the row in checkin_changes, in the
+// same transaction, so that a segment built before the write is never
+// read without it. The two delays leave ten minutes for a write decided
+// before the builder's read to commit, and for the clocks of servers
+// sharing a PostgreSQL database to differ.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jaga-health/jaga"
+)
+
+const (
+	segmentSpan       = time.Hour
+	segmentGrace      = 5 * time.Minute
+	segmentBuildDelay = 15 * time.Minute
+	// segmentHorizon is how far back segments are kept: the oldest
+	// check-ins an infectious window reaches (an offline upload may be
+	// 14 days old), and a day more.
+	segmentHorizon = jaga.OfflineMaxAge + 2*24*time.Hour
+)
+
+// noteChange records, in tx, that the check-in row id, which began at
+// checkedInAt, was written or changed, when its hour may already be in a
+// segment.
+func (tx *Tx) noteChange(ctx context.Context, id int64, checkedInAt time.Time) error {
+	if !checkedInAt.Before(tx.now.Add(-segmentGrace)) {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO checkin_changes (checkin_id) VALUES ($1) ON CONFLICT (checkin_id) DO NOTHING`, id); err != nil {
+		return fmt.Errorf("record check-in change: %w", err)
+	}
+	return nil
+}
+
+// BuildCheckinSegments builds the segments of every hour that ended
+// segmentBuildDelay ago and has none, back to segmentHorizon, and removes
+// older segments and changes. It returns the segments built.
+func (db *DB) BuildCheckinSegments(ctx context.Context) (int, error) {
+	now := db.now()
+	horizon := now.Add(-segmentHorizon).Truncate(segmentSpan)
+	last := now.Add(-segmentBuildDelay).Truncate(segmentSpan) // no segment ends after
+	if _, err := db.db.ExecContext(ctx, `DELETE FROM checkin_segments WHERE starts_at < $1`, micros(horizon)); err != nil {
+		return 0, fmt.Errorf("check-in segments: %w", err)
+	}
+	if _, err := db.db.ExecContext(ctx, `DELETE FROM checkin_changes WHERE checkin_id < $1`, visitIDBefore(horizon)); err != nil {
+		return 0, fmt.Errorf("check-in segments: %w", err)
+	}
+	var end, first sql.NullInt64
+	if err := db.db.QueryRowContext(ctx, `SELECT MAX(ends_at) FROM checkin_segments`).Scan(&end); err != nil {
+		return 0, fmt.Errorf("check-in segments: %w", err)
+	}
+	next := horizon
+	if end.Valid {
+		next = fromMicros(end.Int64)
+	} else {
+		if err := db.db.QueryRowContext(ctx, `SELECT MIN(id) FROM checkins`).Scan(&first); err != nil {
+			return 0, fmt.Errorf("check-in segments: %w", err)
+		}
+		if !first.Valid {
+			return 0, nil
+		}
+		next = fromMicros(first.Int64 >> 10).Truncate(segmentSpan)
+	}
+	if next.Before(horizon) {
+		next = horizon
+	}
+	built := 0
+	for ; !next.Add(segmentSpan).After(last); next = next.Add(segmentSpan) {
+		if err := db.buildSegment(ctx, next, next.Add(segmentSpan)); err != nil {
+			return built, err
+		}
+		built++
+	}
+	return built, nil
+}
+
+// buildSegment builds the segment of the check-ins that began in
+// [from, to): it reads them and the changes recorded among them in one
+// snapshot, then stores the segment and forgets those changes.
+func (db *DB) buildSegment(ctx context.Context, from, to time.Time) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	rtx, err := db.db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("check-in segment: %w", err)
+	}
+	defer rtx.Rollback()
+	lo, hi := visitIDBefore(from), visitIDBefore(to)
+	rows, err := rtx.QueryContext(ctx, `
+		SELECT premises, person, checked_in_at, leaves_at, checked_out_at FROM checkins
+		WHERE id >= $1 AND id < $2 AND checked_in_at >= $3 AND checked_in_at < $4`, lo, hi, micros(from), micros(to))
+	if err != nil {
+		return fmt.Errorf("check-in segment: %w", err)
+	}
+	var vs []segVisit
+	for rows.Next() {
+		var v segVisit
+		var out sql.NullInt64
+		if err := rows.Scan(&v.premises, &v.person, &v.in, &v.leaves, &out); err != nil {
+			rows.Close()
+			return fmt.Errorf("check-in segment: %w", err)
+		}
+		v.out = out.Int64
+		vs = append(vs, v)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("check-in segment: %w", err)
+	}
+	var seen []any
+	rows, err = rtx.QueryContext(ctx, `SELECT checkin_id FROM checkin_changes WHERE checkin_id >= $1 AND checkin_id < $2`, lo, hi)
+	if err != nil {
+		return fmt.Errorf("check-in segment: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("check-in segment: %w", err)
+		}
+		seen = append(seen, id)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("check-in segment: %w", err)
+	}
+	rtx.Rollback()
+	sortSegVisits(vs)
+	data, err := encodeSegment(micros(from), micros(to), vs)
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("check-in segment: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO checkin_segments (starts_at, ends_at, visits, data) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (starts_at) DO NOTHING`, micros(from), micros(to), len(vs), data); err != nil {
+		return fmt.Errorf("check-in segment: %w", err)
+	}
+	for len(seen) > 0 {
+		n := min(len(seen), 1000)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM checkin_changes WHERE checkin_id IN (`+db.params().list(n)+`)`, seen[:n]...); err != nil {
+			return fmt.Errorf("check-in segment: %w", err)
+		}
+		seen = seen[n:]
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("check-in segment: %w", err)
+	}
+	return nil
+}
+
+// segmentView reads the visits at premises for a tracing run: from the
+// segments it has loaded, with the rows changed since, and from checkins
+// for the times no segment covers. It loads what a run asks for once.
+type segmentView struct {
+	segs     []*segment           // by start, not overlapping
+	changed  map[int64][]segVisit // by premises: changed rows inside segments, as they are now
+	replaced map[segVisitKey]bool // rows in segments that changed
+	loaded   []jaga.Interval      // the times asked for so far
+}
+
+type segVisitKey struct{ premises, person, in int64 }
+
+// load makes sure the view holds the segments (and changes) that cover
+// [from, to).
+func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time) error {
+	for _, l := range v.loaded {
+		if !from.Before(l.From) && !to.After(l.To) {
+			return nil
+		}
+	}
+	// Load the whole span again but keep segments already decoded.
+	if len(v.loaded) > 0 {
+		if v.loaded[0].From.Before(from) {
+			from = v.loaded[0].From
+		}
+		if v.loaded[0].To.After(to) {
+			to = v.loaded[0].To
+		}
+	}
+	have := map[int64]*segment{}
+	for _, s := range v.segs {
+		have[s.from] = s
+	}
+	rows, err := q.QueryContext(ctx, `SELECT starts_at FROM checkin_segments WHERE ends_at > $1 AND starts_at < $2 ORDER BY starts_at`,
+		micros(from), micros(to))
+	if err != nil {
+		return fmt.Errorf("check-in segments: %w", err)
+	}
+	var starts []int64
+	for rows.Next() {
+		var start int64
+		if err := rows.Scan(&start); err != nil {
+			rows.Close()
+			return fmt.Errorf("check-in segments: %w", err)
+		}
+		starts = append(starts, start)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("check-in segments: %w", err)
+	}
+	var segs []*segment
+	for _, start := range starts {
+		s := have[start]
+		if s == nil {
+			var data []byte
+			if err := q.QueryRowContext(ctx, `SELECT data FROM checkin_segments WHERE starts_at = $1`, start).Scan(&data); err != nil {
+				return fmt.Errorf("check-in segments: %w", err)
+			}
+			if s, err = decodeSegment(data); err != nil {
+				return fmt.Errorf("check-in segment at %d: %w", start, err)
+			}
+		}
+		if n := len(segs); n > 0 && s.from < segs[n-1].to {
+			continue
+		}
+		segs = append(segs, s)
+	}
+	v.segs = segs
+	v.changed, v.replaced = map[int64][]segVisit{}, map[segVisitKey]bool{}
+	v.loaded = []jaga.Interval{{From: from, To: to}}
+	if len(segs) == 0 {
+		return nil
+	}
+	rows, err = q.QueryContext(ctx, `
+		SELECT c.premises, c.person, c.checked_in_at, c.leaves_at, c.checked_out_at FROM checkin_changes l
+		JOIN checkins c ON c.id = l.checkin_id
+		WHERE l.checkin_id >= $1 AND l.checkin_id < $2`, segs[0].from<<10, segs[len(segs)-1].to<<10)
+	if err != nil {
+		return fmt.Errorf("check-in changes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c segVisit
+		var out sql.NullInt64
+		if err := rows.Scan(&c.premises, &c.person, &c.in, &c.leaves, &out); err != nil {
+			return fmt.Errorf("check-in changes: %w", err)
+		}
+		c.out = out.Int64
+		if v.segmentAt(c.in) == nil {
+			continue // read from checkins with the rest of its time
+		}
+		v.changed[c.premises] = append(v.changed[c.premises], c)
+		v.replaced[segVisitKey{c.premises, c.person, c.in}] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check-in changes: %w", err)
+	}
+	return nil
+}
+
+// segmentAt returns the loaded segment holding time at, or nil.
+func (v *segmentView) segmentAt(at int64) *segment {
+	i := sort.Search(len(v.segs), func(i int) bool { return v.segs[i].to > at })
+	if i < len(v.segs) && v.segs[i].from <= at {
+		return v.segs[i]
+	}
+	return nil
+}
+
+// visitsAt is visitsAt (tracing_sweep.go) through the view: the visits at
+// premises that began in [from, to) and had not left by after.
+func (v *segmentView) visitsAt(ctx context.Context, stmt *sql.Stmt, premises int64, from, to, after time.Time) ([]jaga.Visit, error) {
+	f, t, a := micros(from), micros(to), micros(after)
+	var out []jaga.Visit
+	add := func(s segVisit) {
+		if v.replaced[segVisitKey{s.premises, s.person, s.in}] {
+			return
+		}
+		out = append(out, s.visit())
+	}
+	cursor := f
+	for _, s := range v.segs {
+		if s.to <= cursor || cursor >= t {
+			continue
+		}
+		if s.from >= t {
+			break
+		}
+		if s.from > cursor {
+			vs, err := visitsAt(ctx, stmt, premises, fromMicros(cursor), fromMicros(s.from), after)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, vs...)
+			cursor = s.from
+		}
+		end := min(t, s.to)
+		if err := s.each(premises, cursor, end, a, add); err != nil {
+			return nil, fmt.Errorf("check-in segment at %d: %w", s.from, err)
+		}
+		for _, c := range v.changed[premises] {
+			if c.in >= cursor && c.in < end && c.leaves > a {
+				out = append(out, c.visit())
+			}
+		}
+		cursor = end
+	}
+	if cursor < t {
+		vs, err := visitsAt(ctx, stmt, premises, fromMicros(cursor), to, after)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vs...)
+	}
+	return out, nil
+}
+
+// visit is the segment row as tracing's premises reads name it.
+func (s segVisit) visit() jaga.Visit {
+	var outAt sql.NullInt64
+	if s.out != 0 {
+		outAt = sql.NullInt64{Int64: s.out, Valid: true}
+	}
+	v := jaga.Visit{PersonID: personKey(s.person)}
+	v.CheckedInAt, v.LeavesAt, v.CheckedOutAt = visitTimes(s.in, s.leaves, outAt)
+	return v
+}
