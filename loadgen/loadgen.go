@@ -25,11 +25,15 @@ type Config struct {
 	// closed loop: Workers send as fast as answers come.
 	Rate float64
 	// Curve, if set, replaces Rate with a rate per segment of
-	// SegmentDuration, in order; the run lasts len(Curve) segments.
+	// SegmentDuration, in order; every request of the curve is sent, the
+	// late ones as soon as a worker is free, so the run lasts len(Curve)
+	// segments or until the server has caught up.
 	Curve           []float64
 	SegmentDuration time.Duration
-	Workers         int           // if 0, 64
-	Duration        time.Duration // ignored when Curve is set
+	Workers         int // if 0, 64
+	// Backlog bounds the requests scheduled and not yet sent; if 0, 1<<20.
+	Backlog  int
+	Duration time.Duration // ignored when Curve is set
 }
 
 // Result is what a run measured.
@@ -122,7 +126,10 @@ func Run(ctx context.Context, c Config, do Request) *Result {
 		}
 		wg.Wait()
 	} else {
-		tickets := make(chan time.Time, 1<<20)
+		if c.Backlog <= 0 {
+			c.Backlog = 1 << 20
+		}
+		tickets := make(chan time.Time, c.Backlog)
 		for w := 0; w < c.Workers; w++ {
 			wg.Add(1)
 			go func(w int) {
@@ -138,7 +145,14 @@ func Run(ctx context.Context, c Config, do Request) *Result {
 				}
 			}(w)
 		}
-		schedule(runCtx, c, begin, tickets)
+		// A curve is sent whole, however late: a replay of a day that
+		// stopped when its time was up would leave out what the server
+		// could not keep pace with. A fixed rate stops on time.
+		scheduleCtx := runCtx
+		if len(c.Curve) > 0 {
+			scheduleCtx = ctx
+		}
+		schedule(scheduleCtx, c, begin, tickets)
 		close(tickets)
 		wg.Wait()
 	}

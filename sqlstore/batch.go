@@ -25,6 +25,9 @@ type batcher struct {
 	// the writer's cache stays warm only if it always writes through the
 	// same connection.
 	conn *sql.Conn
+	// cacheKiB is the page cache the writer's connection was given
+	// (writerCacheKiB); batches counts the batches since it was chosen.
+	cacheKiB, batches int64
 
 	// tail asks the writer to finish a checkpoint between two batches; see
 	// checkpointer.
@@ -229,19 +232,20 @@ func (b *batcher) runTx(batch []*batchItem) ([]error, error) {
 		}
 		if b.db.dialect == SQLite {
 			// The checkpointer copies the log; the writer only finishes it.
-			// The writer's cache holds the index pages that check-ins
-			// touch at random: 256 MiB against the pool's 64 MiB gave
-			// 9,206 and 9,916 check-ins a second against 8,721
-			// (bench/checkin.sh, 60 s; 1 GiB gave no more).
-			for _, pragma := range []string{`PRAGMA wal_autocheckpoint = 0`, `PRAGMA cache_size = -262144`} {
-				if _, err := c.ExecContext(ctx, pragma); err != nil {
-					c.Close()
-					return nil, fmt.Errorf("group commit: %w", err)
-				}
+			if _, err := c.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("group commit: %w", err)
 			}
 		}
-		b.conn = c
+		b.conn, b.cacheKiB, b.batches = c, 0, 0
 	}
+	if b.db.dialect == SQLite && b.batches%1024 == 0 {
+		if err := b.sizeCache(ctx); err != nil {
+			b.release()
+			return nil, err
+		}
+	}
+	b.batches++
 	stx, err := b.conn.BeginTx(ctx, nil)
 	if err != nil {
 		b.release() // a broken connection; the next batch takes another
@@ -264,6 +268,46 @@ func (b *batcher) runTx(batch []*batchItem) ([]error, error) {
 		b.db.recent.put(tx.pending, tx.now)
 	}
 	return errs, nil
+}
+
+// sizeCache gives the writer's connection the page cache its database's
+// size calls for (writerCacheKiB).
+func (b *batcher) sizeCache(ctx context.Context) error {
+	var pages, pageSize int64
+	if err := b.conn.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		return fmt.Errorf("group commit: %w", err)
+	}
+	if err := b.conn.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
+		return fmt.Errorf("group commit: %w", err)
+	}
+	kib := writerCacheKiB(pages, pageSize)
+	if kib == b.cacheKiB {
+		return nil
+	}
+	if _, err := b.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, kib)); err != nil {
+		return fmt.Errorf("group commit: %w", err)
+	}
+	b.cacheKiB = kib
+	return nil
+}
+
+// writerCacheKiB is the page cache of the writer's connection, in KiB,
+// for a database of pages pages of pageSize bytes. The writer's cache
+// holds the index pages that check-ins touch at random: 256 MiB against
+// the pool's 64 MiB gave 9,206 and 9,916 check-ins a second against 8,721
+// (bench/checkin.sh, 60 s; 1 GiB gave no more). But while the database is
+// smaller than 1 GiB, SQLite scans the whole cache's hash table at almost
+// every commit: splitting a B-tree page renumbers pages through the
+// number of the page at 1 GiB, which SQLite then drops from the cache as
+// past the database's end. The scan took a quarter of the server's CPU
+// in a peak-day replay at 3 million check-ins (docs/performance.md), so
+// below 1 GiB, where the whole file is in the operating system's cache
+// anyway, the writer keeps a small cache.
+func writerCacheKiB(pages, pageSize int64) int64 {
+	if pageSize > 0 && pages <= (1<<30)/pageSize {
+		return 32 << 10
+	}
+	return 256 << 10
 }
 
 // release closes the writer's connection.
