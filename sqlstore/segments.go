@@ -169,7 +169,7 @@ type segmentView struct {
 	segs     []*segment           // by start, not overlapping
 	changed  map[int64][]segVisit // by premises: changed rows inside segments, as they are now
 	replaced map[segVisitKey]bool // rows in segments that changed
-	loaded   []jaga.Interval      // the times asked for so far
+	loaded   *jaga.Interval       // the times loaded so far; nil before the first load
 }
 
 type segVisitKey struct{ premises, person, in int64 }
@@ -177,18 +177,16 @@ type segVisitKey struct{ premises, person, in int64 }
 // load makes sure the view holds the segments (and changes) that cover
 // [from, to).
 func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time) error {
-	for _, l := range v.loaded {
+	if l := v.loaded; l != nil {
 		if !from.Before(l.From) && !to.After(l.To) {
 			return nil
 		}
-	}
-	// Load the whole span again but keep segments already decoded.
-	if len(v.loaded) > 0 {
-		if v.loaded[0].From.Before(from) {
-			from = v.loaded[0].From
+		// Load the whole span again but keep segments already decoded.
+		if l.From.Before(from) {
+			from = l.From
 		}
-		if v.loaded[0].To.After(to) {
-			to = v.loaded[0].To
+		if l.To.After(to) {
+			to = l.To
 		}
 	}
 	have := map[int64]*segment{}
@@ -231,14 +229,14 @@ func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time) er
 	}
 	v.segs = segs
 	v.changed, v.replaced = map[int64][]segVisit{}, map[segVisitKey]bool{}
-	v.loaded = []jaga.Interval{{From: from, To: to}}
+	v.loaded = &jaga.Interval{From: from, To: to}
 	if len(segs) == 0 {
 		return nil
 	}
 	rows, err = q.QueryContext(ctx, `
 		SELECT c.premises, c.person, c.checked_in_at, c.leaves_at, c.checked_out_at FROM checkin_changes l
 		JOIN checkins c ON c.id = l.checkin_id
-		WHERE l.checkin_id >= $1 AND l.checkin_id < $2`, segs[0].from<<10, segs[len(segs)-1].to<<10)
+		WHERE l.checkin_id >= $1 AND l.checkin_id < $2`, visitIDBefore(fromMicros(segs[0].from)), visitIDBefore(fromMicros(segs[len(segs)-1].to)))
 	if err != nil {
 		return fmt.Errorf("check-in changes: %w", err)
 	}
