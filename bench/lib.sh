@@ -40,3 +40,6 @@ start_server() {
 
 # field NAME LINE prints the value of NAME=value in LINE.
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+
+# server_cpu_ticks prints the CPU time the server has used, in clock ticks.
+server_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }

@@ -20,6 +20,11 @@ type batcher struct {
 	queue    chan *batchItem
 	maxBatch int
 
+	// delay is how long the writer waits for more writes before it
+	// commits, while writes arrive together (busy); see gather.
+	delay time.Duration
+	busy  bool
+
 	// conn is the writer's own connection, used by run alone. On SQLite a
 	// connection loses its page cache whenever another one has written;
 	// the writer's cache stays warm only if it always writes through the
@@ -58,7 +63,7 @@ func newBatcher(db *DB) *batcher {
 // startBatcher starts a batcher whose checkpointer runs every interval and
 // has the writer finish a checkpoint once the log holds tailFrames.
 func startBatcher(db *DB, every time.Duration, tailFrames int) *batcher {
-	b := &batcher{db: db, queue: make(chan *batchItem, batchQueueLen), maxBatch: maxBatchItems,
+	b := &batcher{db: db, queue: make(chan *batchItem, batchQueueLen), maxBatch: maxBatchItems, delay: commitDelay,
 		tail: make(chan chan struct{}), quit: make(chan struct{}), done: make(chan struct{}), ckpt: make(chan struct{})}
 	go b.run()
 	if db.dialect == SQLite {
@@ -68,6 +73,17 @@ func startBatcher(db *DB, every time.Duration, tailFrames int) *batcher {
 	}
 	return b
 }
+
+// commitDelay is how long the writer waits for more writes once its
+// previous batch held more than one. Each commit has a cost of its own
+// whatever it holds (the log's header and the pages every batch touches,
+// SQLite's page-cache bookkeeping, PostgreSQL's flush): under a load of
+// many clients the queue held five or six writes at each commit, and
+// waiting 2 ms made batches of about 33, cut the writer's share of the
+// server's CPU from 41 % to 37 % and lowered p99 (docs/performance.md). A
+// writer that sees one write at a time, as on a quiet server, does not
+// wait.
+const commitDelay = 2 * time.Millisecond
 
 // SQLite write-ahead log checkpoints while the writer runs: every second,
 // finished by the writer once the log holds 64 MiB of 4 KiB pages. A page
@@ -188,17 +204,38 @@ func (b *batcher) run() {
 				}
 			}
 		}
-	fill:
+		batch = b.gather(batch)
+		b.commit(batch)
+	}
+}
+
+// gather adds to batch what is queued and, while the writer is busy, what
+// arrives within its delay, up to maxBatch.
+func (b *batcher) gather(batch []*batchItem) []*batchItem {
+fill:
+	for len(batch) < b.maxBatch {
+		select {
+		case it := <-b.queue:
+			batch = append(batch, it)
+		default:
+			break fill
+		}
+	}
+	if b.busy && b.delay > 0 && len(batch) < b.maxBatch {
+		timer := time.NewTimer(b.delay)
+	wait:
 		for len(batch) < b.maxBatch {
 			select {
 			case it := <-b.queue:
 				batch = append(batch, it)
-			default:
-				break fill
+			case <-timer.C:
+				break wait
 			}
 		}
-		b.commit(batch)
+		timer.Stop()
 	}
+	b.busy = len(batch) > 1
+	return batch
 }
 
 // commit runs a batch in one transaction. If a write fails, the batch is

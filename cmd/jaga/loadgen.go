@@ -43,12 +43,43 @@ type population struct {
 type popUser struct {
 	Token      string   `json:"token"`
 	Dependants []string `json:"dependants,omitempty"`
+
+	auth           string // the Authorization header's value
+	dependantsJSON []byte // Dependants as JSON
 }
 
 type popPremises struct {
 	ID        string `json:"id"`
 	Token     string `json:"token"`
 	ShortCode string `json:"shortCode"`
+
+	tokenJSON []byte // Token as JSON
+}
+
+// prepare works out once what every check-in request of a run repeats, so
+// that the generator spends as little as it can of the machine it shares
+// with the server.
+func (pop *population) prepare() {
+	for i := range pop.Users {
+		u := &pop.Users[i]
+		u.auth = "Bearer " + u.Token
+		u.dependantsJSON, _ = json.Marshal(u.Dependants)
+	}
+	for i := range pop.Premises {
+		pop.Premises[i].tokenJSON, _ = json.Marshal(pop.Premises[i].Token)
+	}
+}
+
+// appendCheckInBody appends the JSON of a check-in at p, bringing u's
+// dependants when withDependants is set.
+func appendCheckInBody(b []byte, u *popUser, p *popPremises, withDependants bool) []byte {
+	b = append(b, `{"token":`...)
+	b = append(b, p.tokenJSON...)
+	if withDependants && len(u.Dependants) > 0 {
+		b = append(b, `,"dependants":`...)
+		b = append(b, u.dependantsJSON...)
+	}
+	return append(b, '}')
 }
 
 func runLoadgen(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -232,6 +263,7 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := json.Unmarshal(b, &pop); err != nil || len(pop.Users) == 0 || len(pop.Premises) == 0 {
 			return exitError{code: 2, msg: "loadgen run: the population file is not one that 'jaga loadgen seed' wrote"}
 		}
+		pop.prepare()
 	}
 	cfg := loadgen.Config{Rate: *rate, Workers: *workers, Duration: *duration}
 	if *curveDay != "" {
@@ -266,6 +298,7 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		defer func() { ackMu.Lock(); ackW.Flush(); ackMu.Unlock() }()
 	}
 	jsonBody := loadgen.Header{Name: "Content-Type", Value: "application/json"}
+	bodies := make([][]byte, *workers) // each worker's request body, reused
 	signupBase := time.Now().UnixNano() % 10000
 	do := func(ctx context.Context, w int, n int64) error {
 		var (
@@ -280,11 +313,11 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			body := fmt.Sprintf(`{"contact":"+6017%04d%04d"}`, (signupBase+n/10000)%10000, n%10000)
 			status, answer, err = clients[w].Do(ctx, "POST", "/api/v1/auth/challenges", []loadgen.Header{jsonBody}, []byte(body))
 		default:
-			u := pop.Users[rand.IntN(len(pop.Users))]
-			p := pop.Premises[rand.IntN(len(pop.Premises))]
-			body, _ := json.Marshal(jaga.CheckInRequest{Token: p.Token, Dependants: bringDependants(u, *dependantRate)})
+			u := &pop.Users[rand.IntN(len(pop.Users))]
+			p := &pop.Premises[rand.IntN(len(pop.Premises))]
+			bodies[w] = appendCheckInBody(bodies[w][:0], u, p, rand.Float64() < *dependantRate)
 			status, answer, err = clients[w].Do(ctx, "POST", "/api/v1/checkins",
-				[]loadgen.Header{jsonBody, {Name: "Authorization", Value: "Bearer " + u.Token}}, body)
+				[]loadgen.Header{jsonBody, {Name: "Authorization", Value: u.auth}}, bodies[w])
 		}
 		if err != nil {
 			return err
@@ -295,17 +328,14 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if ackW == nil {
 			return nil
 		}
-		var res struct {
-			Visits []struct {
-				ID string `json:"id"`
-			} `json:"visits"`
-		}
-		if err := json.Unmarshal(answer, &res); err != nil {
-			return fmt.Errorf("decode answer: %w", err)
+		ids, err := loadgen.VisitIDs(answer)
+		if err != nil {
+			return err
 		}
 		ackMu.Lock()
-		for _, v := range res.Visits {
-			ackW.WriteString(v.ID + "\n")
+		for _, id := range ids {
+			ackW.WriteString(id)
+			ackW.WriteByte('\n')
 		}
 		ackMu.Unlock()
 		return nil
@@ -319,11 +349,4 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errors.New("loadgen run: interrupted")
 	}
 	return nil
-}
-
-func bringDependants(u popUser, share float64) []string {
-	if len(u.Dependants) == 0 || rand.Float64() >= share {
-		return nil
-	}
-	return u.Dependants
 }
