@@ -359,13 +359,17 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 	}
 	var kind, id string
 	var lastSeen time.Time
+	var personExists bool
 	sess := &jaga.Session{}
+	gen := s.db.sessions.generation()
 	row, err := s.db.queryRowHot(ctx, `
-		SELECT actor_kind, actor_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1`, th)
+		SELECT s.actor_kind, s.actor_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
+			EXISTS (SELECT 1 FROM people p WHERE p.id = s.actor_id)
+		FROM sessions s WHERE s.token_hash = $1`, th)
 	if err != nil {
 		return nil, err
 	}
-	err = row.Scan(&kind, &id, &sess.CSRFToken, &sess.CreatedAt, &lastSeen, &sess.ExpiresAt)
+	err = row.Scan(&kind, &id, &sess.CSRFToken, &sess.CreatedAt, &lastSeen, &sess.ExpiresAt, &personExists)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, unauthorized()
 	} else if err != nil {
@@ -378,19 +382,12 @@ func (s *AccountService) Session(ctx context.Context, token string) (*jaga.Sessi
 	}
 	switch kind {
 	case jaga.ActorCitizen:
-		var n int
-		row, err := s.db.queryRowHot(ctx, `SELECT count(*) FROM people WHERE id = $1`, id)
-		if err != nil {
-			return nil, err
-		}
-		if err := row.Scan(&n); err != nil {
-			return nil, fmt.Errorf("session: %w", err)
-		} else if n == 0 {
+		if !personExists {
 			return nil, unauthorized()
 		}
 		sess.Actor = &jaga.Actor{Kind: jaga.ActorCitizen, ID: id}
 		s.db.sessions.put(th, &cachedSession{actor: sess.Actor, csrf: sess.CSRFToken, created: sess.CreatedAt,
-			expires: sess.ExpiresAt, lastSeen: lastSeen, fetched: now})
+			expires: sess.ExpiresAt, lastSeen: lastSeen, fetched: now}, gen)
 	case jaga.ActorStaff:
 		a, err := staffActor(ctx, s.db.db, id)
 		if err != nil {
@@ -428,8 +425,10 @@ func (s *AccountService) touch(tokenHash string, now time.Time) {
 }
 
 // sessionCacheTTL is how long a citizen's session is trusted from memory
-// on PostgreSQL before it is read again; a session ended by another
-// replica stays usable here for at most this long.
+// on PostgreSQL while this server does not hear of ended sessions
+// (ListenPeopleChanges); a session ended by another replica stays usable
+// here for at most this long. While it hears of them, and on SQLite, a
+// cached session is used until it ends.
 const sessionCacheTTL = 30 * time.Second
 
 // sessionCacheTTL returns how long a cached citizen session is trusted, 0
@@ -437,7 +436,7 @@ const sessionCacheTTL = 30 * time.Second
 // file, and every way a citizen session ends here (sign-out, expiry)
 // forgets it at once, so it is never read again.
 func (db *DB) sessionCacheTTL() time.Duration {
-	if db.dialect == SQLite {
+	if db.dialect == SQLite || db.cardsLive.Load() {
 		return 0
 	}
 	return sessionCacheTTL
@@ -453,9 +452,20 @@ type cachedSession struct {
 
 // sessionCache keeps citizens' sessions, by token hash, for the check-in
 // path; staff sessions are always read, for their idle timeout.
+//
+// A session read before a forget is not kept (generations): a read that
+// raced with a notice of the session's end must not outlive the notice.
 type sessionCache struct {
-	mu sync.Mutex // guards m
-	m  map[string]*cachedSession
+	mu  sync.Mutex // guards m and gen
+	m   map[string]*cachedSession
+	gen uint64 // raised by every forget and clear
+}
+
+// generation returns the current generation, to pass to put.
+func (c *sessionCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
 }
 
 // get returns the cached session, or nil when it is unknown, expired or
@@ -471,9 +481,14 @@ func (c *sessionCache) get(tokenHash string, now time.Time, ttl time.Duration) *
 	return &cp
 }
 
-func (c *sessionCache) put(tokenHash string, e *cachedSession) {
+// put keeps e unless a forget or clear has happened since generation
+// returned gen.
+func (c *sessionCache) put(tokenHash string, e *cachedSession, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if c.m == nil || len(c.m) > 1_000_000 {
 		c.m = map[string]*cachedSession{}
 	}
@@ -488,10 +503,19 @@ func (c *sessionCache) touched(tokenHash string, now time.Time) {
 	}
 }
 
+// clear forgets every session.
+func (c *sessionCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+	c.gen++
+}
+
 func (c *sessionCache) forget(tokenHash string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, tokenHash)
+	c.gen++
 }
 
 // DeleteSession signs out.

@@ -534,3 +534,53 @@ func challengeAttempts(t *testing.T, e *env, id string) int {
 	}
 	return n
 }
+
+// TestSessionsAcrossServers checks that on PostgreSQL a citizen's session
+// is used from memory while the server hears of ended sessions, and that a
+// session ended elsewhere ends here at once.
+func TestSessionsAcrossServers(t *testing.T) {
+	db, raw := openPostgres(t)
+	e := newEnv(t, db, raw)
+	citizen := e.signIn(t, e.phone())
+	ctx := context.Background()
+	newSession := func(t *testing.T) string {
+		t.Helper()
+		token, _, err := e.Accounts.CreateSession(ctx, citizen)
+		wantCode(t, err, "")
+		_, err = e.Accounts.Session(ctx, token)
+		wantCode(t, err, "")
+		return token
+	}
+	// unheard ends every session without the notice, as if the trigger
+	// were not there.
+	unheard := func(t *testing.T) {
+		t.Helper()
+		mustExec(t, e, `ALTER TABLE sessions DISABLE TRIGGER session_ended`)
+		defer mustExec(t, e, `ALTER TABLE sessions ENABLE TRIGGER session_ended`)
+		mustExec(t, e, `DELETE FROM sessions`)
+	}
+	stop := listenForPeopleChanges(t, e)
+
+	t.Run("a session ended elsewhere ends here", func(t *testing.T) {
+		token := newSession(t)
+		mustExec(t, e, `DELETE FROM sessions WHERE actor_id = $1`, citizen.ID)
+		waitFor(t, "unauthorized", func() bool {
+			_, err := e.Accounts.Session(ctx, token)
+			return jaga.ErrorCode(err) == jaga.EUNAUTHORIZED
+		})
+	})
+	t.Run("while listening, a cached session outlives the TTL", func(t *testing.T) {
+		token := newSession(t)
+		unheard(t)
+		e.Clock.Advance(time.Minute)
+		_, err := e.Accounts.Session(ctx, token)
+		wantCode(t, err, "")
+	})
+	t.Run("not listening: sessions are read again", func(t *testing.T) {
+		token := newSession(t)
+		stop()
+		unheard(t)
+		_, err := e.Accounts.Session(ctx, token)
+		wantCode(t, err, jaga.EUNAUTHORIZED)
+	})
+}

@@ -20,7 +20,8 @@ func (db *DB) sharedCards() *visitorCards {
 	return db.cards
 }
 
-// ListenPeopleChanges lets check-ins on PostgreSQL read people from memory:
+// ListenPeopleChanges lets check-ins on PostgreSQL read people and
+// sessions from memory:
 // until ctx ends it listens on a connection of its own for the notice that
 // migration 0013 sends after every statement that changes or removes people,
 // from any server, and forgets all visitor cards at each. While it is not
@@ -35,6 +36,7 @@ func (db *DB) ListenPeopleChanges(ctx context.Context, onError func(error)) {
 		err := db.listenPeopleChanges(ctx)
 		db.cardsLive.Store(false)
 		db.cards.forget(nil, true)
+		db.sessions.clear()
 		if ctx.Err() != nil {
 			return
 		}
@@ -51,8 +53,14 @@ func (db *DB) ListenPeopleChanges(ctx context.Context, onError func(error)) {
 
 // peopleChangesChannel is the notice channel of schema's people, cut to
 // the 63 bytes of a PostgreSQL identifier as migration 0013 cuts it.
-func peopleChangesChannel(schema string) string {
-	c := "jaga_people_" + schema
+func peopleChangesChannel(schema string) string { return noticeChannel("jaga_people_", schema) }
+
+// sessionChangesChannel is the notice channel of schema's ended sessions
+// (migration 0015).
+func sessionChangesChannel(schema string) string { return noticeChannel("jaga_sessions_", schema) }
+
+func noticeChannel(prefix, schema string) string {
+	c := prefix + schema
 	if len(c) > 63 {
 		c = c[:63]
 	}
@@ -79,17 +87,30 @@ func (db *DB) listenPeopleChanges(ctx context.Context) error {
 			return fmt.Errorf("people changes: not a pgx connection: %T", dc)
 		}
 		pc := sc.Conn()
-		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{peopleChangesChannel(schema)}.Sanitize()); err != nil {
-			return fmt.Errorf("people changes: %w", err)
-		}
-		// Changes before LISTEN were not heard: start from no cards.
-		db.cards.forget(nil, true)
-		db.cardsLive.Store(true)
-		for {
-			if _, err := pc.WaitForNotification(ctx); err != nil {
+		sessions := sessionChangesChannel(schema)
+		for _, channel := range []string{peopleChangesChannel(schema), sessions} {
+			if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 				return fmt.Errorf("people changes: %w", err)
 			}
-			db.cards.forget(nil, true)
+		}
+		// Changes before LISTEN were not heard: start from no cards and
+		// no sessions.
+		db.cards.forget(nil, true)
+		db.sessions.clear()
+		db.cardsLive.Store(true)
+		for {
+			n, err := pc.WaitForNotification(ctx)
+			if err != nil {
+				return fmt.Errorf("people changes: %w", err)
+			}
+			switch {
+			case n.Channel != sessions:
+				db.cards.forget(nil, true)
+			case n.Payload == "":
+				db.sessions.clear()
+			default:
+				db.sessions.forget(n.Payload)
+			}
 		}
 	})
 }
