@@ -639,3 +639,25 @@ func TestCheckInsInOneBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestPremisesAcrossServers checks that on PostgreSQL a premises changed
+// by another server is forgotten at once by a server that listens: its
+// rotated code is refused here straight away, not after the cache's TTL.
+func TestPremisesAcrossServers(t *testing.T) {
+	db, raw := openPostgres(t)
+	e := newEnv(t, db, raw)
+	checkins := sqlstore.NewCheckInService(e.DB)
+	p, staff, _ := e.premises(t, "restaurant")
+	tok := e.token(t, staff, p)
+	a, _ := e.citizen(t)
+	listenForPeopleChanges(t, e)
+	if _, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok}); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, e, `UPDATE premises SET token_version = token_version + 1 WHERE id = $1`, p.ID)
+	waitFor(t, "the old code refused", func() bool {
+		e.Clock.Advance(time.Hour) // a new visit, not the same one
+		_, err := checkins.CheckIn(as(a), jaga.CheckInRequest{Token: tok})
+		return jaga.ErrorCode(err) == jaga.EINVALID
+	})
+}

@@ -20,14 +20,17 @@ func (db *DB) sharedCards() *visitorCards {
 	return db.cards
 }
 
-// ListenPeopleChanges lets check-ins on PostgreSQL read people and
-// sessions from memory:
-// until ctx ends it listens on a connection of its own for the notice that
-// migration 0013 sends after every statement that changes or removes people,
-// from any server, and forgets all visitor cards at each. While it is not
-// listening (before it starts, after a broken connection, until it listens
-// again a second later) the cards are not used. onError, if not nil, hears
-// why listening stopped. It does nothing on SQLite.
+// ListenPeopleChanges lets check-ins on PostgreSQL use what this server
+// keeps in memory as SQLite's single server does: until ctx ends it
+// listens on a connection of its own for the notices that migrations 0013
+// and 0015 send from any server, forgets all visitor cards after every
+// statement that changes or removes people, and forgets each session that
+// ends and each premises that changes. While it listens, cards are used
+// and sessions and premises are kept until they change; while it does not
+// (before it starts, after a broken connection, until it listens again a
+// second later) cards are not used and sessions and premises are read
+// again after their TTLs. onError, if not nil, hears why listening
+// stopped. It does nothing on SQLite.
 func (db *DB) ListenPeopleChanges(ctx context.Context, onError func(error)) {
 	if db.dialect != Postgres {
 		return
@@ -37,6 +40,7 @@ func (db *DB) ListenPeopleChanges(ctx context.Context, onError func(error)) {
 		db.cardsLive.Store(false)
 		db.cards.forget(nil, true)
 		db.sessions.clear()
+		db.premises.forget("")
 		if ctx.Err() != nil {
 			return
 		}
@@ -55,9 +59,10 @@ func (db *DB) ListenPeopleChanges(ctx context.Context, onError func(error)) {
 // the 63 bytes of a PostgreSQL identifier as migration 0013 cuts it.
 func peopleChangesChannel(schema string) string { return noticeChannel("jaga_people_", schema) }
 
-// sessionChangesChannel is the notice channel of schema's ended sessions
-// (migration 0015).
-func sessionChangesChannel(schema string) string { return noticeChannel("jaga_sessions_", schema) }
+// sessionChangesChannel and premisesChangesChannel are the notice channels
+// of schema's ended sessions and changed premises (migration 0015).
+func sessionChangesChannel(schema string) string  { return noticeChannel("jaga_sessions_", schema) }
+func premisesChangesChannel(schema string) string { return noticeChannel("jaga_premises_", schema) }
 
 func noticeChannel(prefix, schema string) string {
 	c := prefix + schema
@@ -87,16 +92,17 @@ func (db *DB) listenPeopleChanges(ctx context.Context) error {
 			return fmt.Errorf("people changes: not a pgx connection: %T", dc)
 		}
 		pc := sc.Conn()
-		sessions := sessionChangesChannel(schema)
-		for _, channel := range []string{peopleChangesChannel(schema), sessions} {
+		sessions, premises := sessionChangesChannel(schema), premisesChangesChannel(schema)
+		for _, channel := range []string{peopleChangesChannel(schema), sessions, premises} {
 			if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 				return fmt.Errorf("people changes: %w", err)
 			}
 		}
-		// Changes before LISTEN were not heard: start from no cards and
-		// no sessions.
+		// Changes before LISTEN were not heard: start from no cards, no
+		// sessions and no premises.
 		db.cards.forget(nil, true)
 		db.sessions.clear()
+		db.premises.forget("")
 		db.cardsLive.Store(true)
 		for {
 			n, err := pc.WaitForNotification(ctx)
@@ -104,6 +110,8 @@ func (db *DB) listenPeopleChanges(ctx context.Context) error {
 				return fmt.Errorf("people changes: %w", err)
 			}
 			switch {
+			case n.Channel == premises:
+				db.premises.forget(n.Payload)
 			case n.Channel != sessions:
 				db.cards.forget(nil, true)
 			case n.Payload == "":

@@ -31,8 +31,11 @@ func scanPremises(r rowScanner) (*jaga.Premises, error) {
 	return p, nil
 }
 
-// premisesCacheTTL bounds how stale a cached premises may be on another
-// replica after its code is rotated; this process forgets it at once.
+// premisesCacheTTL bounds how stale a cached premises may be: on SQLite,
+// and on PostgreSQL while this server does not hear of changes to premises
+// (ListenPeopleChanges) made by other servers. A server that hears of
+// them keeps a premises until it changes; this process forgets one it
+// changes at once.
 const premisesCacheTTL = 10 * time.Second
 
 // premisesCache keeps the premises the check-in path looks up, by id and
@@ -40,10 +43,12 @@ const premisesCacheTTL = 10 * time.Second
 // the premises again while the others keep using the old copy: a busy
 // premises is read once a TTL, not once by every check-in that arrives
 // while it is being read (3.6 % of the server's CPU in a check-in run).
+// A premises read before a forget is not kept (generations).
 type premisesCache struct {
-	mu     sync.RWMutex // guards byID, byCode and their entries
+	mu     sync.RWMutex // guards byID, byCode, their entries and gen
 	byID   map[string]*cachedPremises
 	byCode map[string]*cachedPremises
+	gen    uint64 // raised by every forget
 }
 
 type cachedPremises struct {
@@ -58,11 +63,11 @@ type cachedPremises struct {
 const premisesReloadGrace = 2 * time.Second
 
 // get returns the cached premises under key, or nil when the caller is to
-// read it.
-func (c *premisesCache) get(m func(*premisesCache) map[string]*cachedPremises, key string, now time.Time) *jaga.Premises {
+// read it; ttl 0 is no expiry.
+func (c *premisesCache) get(m func(*premisesCache) map[string]*cachedPremises, key string, now time.Time, ttl time.Duration) *jaga.Premises {
 	c.mu.RLock()
 	e, ok := m(c)[key]
-	fresh := ok && now.Sub(e.at) < premisesCacheTTL
+	fresh := ok && (ttl == 0 || now.Sub(e.at) < ttl)
 	var p *jaga.Premises
 	if ok {
 		p = e.p
@@ -76,16 +81,27 @@ func (c *premisesCache) get(m func(*premisesCache) map[string]*cachedPremises, k
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e.reloading && now.Sub(e.at) < premisesCacheTTL+premisesReloadGrace {
+	if e.reloading && now.Sub(e.at) < ttl+premisesReloadGrace {
 		return e.p
 	}
 	e.reloading = true
 	return nil
 }
 
-func (c *premisesCache) put(p *jaga.Premises, now time.Time) {
+// generation returns the current generation, to pass to put.
+func (c *premisesCache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// put keeps p unless a forget has happened since generation returned gen.
+func (c *premisesCache) put(p *jaga.Premises, now time.Time, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if c.byID == nil || len(c.byID) > 1_000_000 {
 		c.byID, c.byCode = map[string]*cachedPremises{}, map[string]*cachedPremises{}
 	}
@@ -94,11 +110,28 @@ func (c *premisesCache) put(p *jaga.Premises, now time.Time) {
 	c.byCode[p.ShortCode] = e
 }
 
-func (c *premisesCache) forget(p *jaga.Premises) {
+// forget drops the premises with id, under its id and its short code; an
+// empty id drops them all.
+func (c *premisesCache) forget(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.byID, p.ID)
-	delete(c.byCode, p.ShortCode)
+	c.gen++
+	if id == "" {
+		c.byID, c.byCode = nil, nil
+		return
+	}
+	if e, ok := c.byID[id]; ok {
+		delete(c.byCode, e.p.ShortCode)
+	}
+	delete(c.byID, id)
+}
+
+// premisesTTL is the premises cache's TTL (premisesCacheTTL).
+func (db *DB) premisesTTL() time.Duration {
+	if db.dialect == Postgres && db.cardsLive.Load() {
+		return 0
+	}
+	return premisesCacheTTL
 }
 
 // premisesByID returns a premises through the cache.
@@ -117,9 +150,10 @@ func (db *DB) premisesByCode(ctx context.Context, code string) (*jaga.Premises, 
 // reads it with query, answering notFound when there is none.
 func (db *DB) cachedPremises(ctx context.Context, m func(*premisesCache) map[string]*cachedPremises, key, query, notFound string) (*jaga.Premises, error) {
 	now := time.Now()
-	if p := db.premises.get(m, key, now); p != nil {
+	if p := db.premises.get(m, key, now, db.premisesTTL()); p != nil {
 		return p, nil
 	}
+	gen := db.premises.generation()
 	st, err := db.stmt(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("premises: %w", err)
@@ -130,7 +164,7 @@ func (db *DB) cachedPremises(ctx context.Context, m func(*premisesCache) map[str
 	} else if err != nil {
 		return nil, fmt.Errorf("premises: %w", err)
 	}
-	db.premises.put(p, now)
+	db.premises.put(p, now, gen)
 	return p, nil
 }
 
@@ -240,7 +274,7 @@ func (s *PremisesService) RotateCode(ctx context.Context, id string) (*jaga.Prem
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	s.db.premises.forget(&old)
+	s.db.premises.forget(old.ID)
 	return p, nil
 }
 

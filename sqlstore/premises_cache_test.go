@@ -26,10 +26,10 @@ func TestPremisesCacheReload(t *testing.T) {
 		{"past the grace: read again", "prm_1", premisesCacheTTL + premisesReloadGrace, false},
 	}
 	var c premisesCache
-	c.put(p, t0)
+	c.put(p, t0, c.generation())
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			got := c.get(byID, s.key, t0.Add(s.at))
+			got := c.get(byID, s.key, t0.Add(s.at), premisesCacheTTL)
 			if (got != nil) != s.cached {
 				t.Fatalf("cached copy returned: %v, want %v", got != nil, s.cached)
 			}
@@ -37,12 +37,31 @@ func TestPremisesCacheReload(t *testing.T) {
 	}
 	t.Run("a new copy is fresh again", func(t *testing.T) {
 		now := t0.Add(time.Minute)
-		c.put(p, now)
-		if c.get(byID, "prm_1", now.Add(time.Second)) == nil {
+		c.put(p, now, c.generation())
+		if c.get(byID, "prm_1", now.Add(time.Second), premisesCacheTTL) == nil {
 			t.Fatal("the new copy is not served")
 		}
-		if c.get(func(c *premisesCache) map[string]*cachedPremises { return c.byCode }, "K7QXM4PD", now) == nil {
+		if c.get(func(c *premisesCache) map[string]*cachedPremises { return c.byCode }, "K7QXM4PD", now, premisesCacheTTL) == nil {
 			t.Fatal("the new copy is not served by short code")
+		}
+	})
+	t.Run("no TTL: never expires", func(t *testing.T) {
+		if c.get(byID, "prm_1", t0.Add(24*time.Hour), 0) == nil {
+			t.Fatal("a premises without TTL expired")
+		}
+	})
+	t.Run("forgotten under both keys", func(t *testing.T) {
+		c.forget("prm_1")
+		if c.get(byID, "prm_1", t0, 0) != nil || c.get(func(c *premisesCache) map[string]*cachedPremises { return c.byCode }, "K7QXM4PD", t0, 0) != nil {
+			t.Fatal("a forgotten premises is still served")
+		}
+	})
+	t.Run("a read from before a forget is not kept", func(t *testing.T) {
+		gen := c.generation()
+		c.forget("prm_other")
+		c.put(p, t0, gen)
+		if c.get(byID, "prm_1", t0, 0) != nil {
+			t.Fatal("a premises read before a forget was kept")
 		}
 	})
 }
