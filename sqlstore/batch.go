@@ -287,17 +287,24 @@ func (b *batcher) runTx(batch []*batchItem) ([]error, error) {
 		}
 	}
 	b.batches++
-	stx, err := b.conn.BeginTx(ctx, nil)
-	if err != nil {
-		b.release() // a broken connection; the next batch takes another
-		return nil, fmt.Errorf("begin: %w", err)
+	tx := &Tx{db: b.db, conn: b.conn}
+	if b.db.dialect == SQLite {
+		// SQLite's transaction takes the write lock as it begins; on
+		// PostgreSQL it begins at the batch's first statement, if any
+		// (Tx.Commit).
+		if err := tx.begin(ctx); err != nil {
+			b.release() // a broken connection; the next batch takes another
+			return nil, err
+		}
 	}
-	tx := &Tx{Tx: stx, db: b.db}
 	defer tx.Rollback()
 	errs := make([]error, len(batch))
 	for _, it := range batch {
 		tx.now = it.now
 		if err := it.fn(ctx, tx); err != nil {
+			if tx.beginErr != nil {
+				b.release()
+			}
 			return nil, err
 		}
 	}

@@ -733,6 +733,9 @@ func (tx *Tx) RefreshDoorStatus(ctx context.Context, personID string) error {
 		vax = jaga.VaxPartial
 	}
 	// One person changed: forget that card alone, not all of them.
+	if err := tx.begin(ctx); err != nil {
+		return err
+	}
 	if _, err := tx.Tx.ExecContext(ctx, `UPDATE people SET risk_status = $1, risk_until = $2, vaccination_status = $3 WHERE id = $4`,
 		risk, until, vax, personID); err != nil {
 		return fmt.Errorf("refresh door status: %w", err)

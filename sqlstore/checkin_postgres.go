@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -50,6 +51,22 @@ func (tx *Tx) queueVisitPostgres(v *jaga.Visit, personSeq int64, p *jaga.Premise
 // server finds the person's latest open visit in the window and inserts
 // only if it is at other premises; the visits that were the same visit
 // come back with the stored one.
+// visitsAlone reports whether the check-ins queued are all that tx has to
+// write: no sign-in codes, and no check-in whose hour's segment may have
+// been built already (noteChange would write for it).
+func (tx *Tx) visitsAlone() bool {
+	if len(tx.pgChallenges) > 0 {
+		return false
+	}
+	late := tx.now.Add(-segmentGrace)
+	for _, q := range tx.pgVisits {
+		if q.v.CheckedInAt.Before(late) {
+			return false
+		}
+	}
+	return true
+}
+
 func (tx *Tx) flushVisits(ctx context.Context) error {
 	if len(tx.pgVisits) == 0 {
 		return nil
@@ -75,7 +92,7 @@ func (tx *Tx) flushVisits(ctx context.Context) error {
 		force = append(force, q.force)
 		rowOf = append(rowOf, i)
 	}
-	rows, err := tx.queryHot(ctx, `
+	query := `
 		WITH input AS (
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
 				$6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::boolean[])
@@ -91,8 +108,16 @@ func (tx *Tx) flushVisits(ctx context.Context) error {
 			INSERT INTO checkins (id, person, premises, checked_in_at, leaves_at, source, actor_id, created_at)
 			SELECT i.id, i.person, i.premises, i.at, i.leaves, i.source, NULLIF(i.actor_id, ''), NULLIF(i.created, i.at) FROM input i
 			WHERE NOT EXISTS (SELECT 1 FROM same s WHERE s.n = i.n))
-		SELECT n, id, checked_in_at, leaves_at FROM same`,
-		ids, people, premises, ats, leaves, sources, actors, since, created, force)
+		SELECT n, id, checked_in_at, leaves_at FROM same`
+	args := []any{ids, people, premises, ats, leaves, sources, actors, since, created, force}
+	var rows *sql.Rows
+	var err error
+	if tx.Tx == nil {
+		// visitsAlone: the statement is the whole transaction.
+		rows, err = tx.conn.QueryContext(ctx, query, args...)
+	} else {
+		rows, err = tx.queryHot(ctx, query, args...)
+	}
 	if err != nil {
 		return fmt.Errorf("record visits: %w", err)
 	}

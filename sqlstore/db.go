@@ -128,6 +128,9 @@ func (tx *Tx) txStmt(ctx context.Context, query string) *sql.Stmt {
 		return s
 	}
 	if s, ok := tx.db.stmts.Load(query); ok {
+		if tx.begin(ctx) != nil {
+			return nil // the caller's unprepared statement reports why
+		}
 		if tx.stmts == nil {
 			tx.stmts = make(map[string]*sql.Stmt)
 		}
@@ -281,15 +284,41 @@ func (db *DB) logger() *slog.Logger {
 // Tx is a transaction with one clock reading for everything it writes.
 type Tx struct {
 	*sql.Tx
-	db      *DB
-	now     time.Time
-	pending map[string]*recentVisit // visits written, for db.recent after commit
+	db *DB
+	// conn, while Tx is nil, is the connection on which the transaction
+	// begins at its first statement: PostgreSQL's group-commit writer,
+	// whose batch of check-ins alone is then one statement and one round
+	// trip (Commit). beginErr is why it could not begin.
+	conn     *sql.Conn
+	beginErr error
+	now      time.Time
+	pending  map[string]*recentVisit // visits written, for db.recent after commit
 
 	peopleChanged bool                 // people may have changed: forget all visitor cards at commit
 	changedPeople []string             // people changed: forget their visitor cards at commit
 	pgVisits      []pgVisit            // PostgreSQL: visits to write at commit
 	pgChallenges  []*pgChallenge       // PostgreSQL: sign-in codes to check and write at commit
 	stmts         map[string]*sql.Stmt // prepared statements bound to this transaction
+}
+
+// begin starts tx's transaction on conn unless it has begun.
+func (tx *Tx) begin(ctx context.Context) error {
+	switch {
+	case tx.Tx != nil:
+		return nil
+	case tx.beginErr != nil:
+		return tx.beginErr
+	case tx.conn == nil:
+		tx.beginErr = errors.New("begin: no connection")
+		return tx.beginErr
+	}
+	stx, err := tx.conn.BeginTx(ctx, nil)
+	if err != nil {
+		tx.beginErr = fmt.Errorf("begin: %w", err)
+		return tx.beginErr
+	}
+	tx.Tx = stx
+	return nil
 }
 
 // BeginTx starts a transaction. On SQLite it takes the write lock at once,

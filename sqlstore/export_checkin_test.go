@@ -83,3 +83,8 @@ func SegmentsBuilt(ctx context.Context, db *DB) ([]time.Time, error) {
 	}
 	return out, rows.Err()
 }
+
+// WriterDo runs fn through db's group-commit writer.
+func WriterDo(db *DB, fn func(ctx context.Context, tx *Tx) error) error {
+	return db.writer().do(context.Background(), db.now(), fn)
+}
