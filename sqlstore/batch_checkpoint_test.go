@@ -93,11 +93,11 @@ func TestWriterCacheKiB(t *testing.T) {
 		pages, pageSize int64
 		want            int64
 	}{
-		{"empty database", 0, 4096, 32 << 10},
-		{"last size below the page at 1 GiB", 262144, 4096, 32 << 10},
+		{"empty database", 0, 4096, 16 << 10},
+		{"last size below the page at 1 GiB", 262144, 4096, 16 << 10},
 		{"the page at 1 GiB is inside the database", 262145, 4096, 256 << 10},
 		{"large pages", 16385, 65536, 256 << 10},
-		{"large pages, small database", 16384, 65536, 32 << 10},
+		{"large pages, small database", 16384, 65536, 16 << 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := writerCacheKiB(tc.pages, tc.pageSize); got != tc.want {
