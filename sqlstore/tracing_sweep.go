@@ -865,16 +865,24 @@ func (s *TracingService) traceDay(ctx context.Context, cases []*caseRec, rep *ja
 // the write lock for long; then the cases' own door statuses and their
 // tracing stamps. It returns the new statuses and adds the time taken to
 // rep.
-func (s *TracingService) write(ctx context.Context, conn *sql.Conn, cases []*caseRec, given []givenStatus, rep *jaga.TraceReport) (int, error) {
+func (s *TracingService) write(ctx context.Context, conn *sql.Conn, cases []*caseRec, given []givenStatus, rep *jaga.TraceReport) (total int, err error) {
+	if conn != nil {
+		// Off for the run's transactions (see inTx), once: changing it
+		// expires the statements prepared on the connection, which every
+		// transaction would then parse again.
+		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return 0, fmt.Errorf("trace: %w", err)
+		}
+		defer func() {
+			// Back on, for the connection's next user.
+			if _, ferr := conn.ExecContext(context.Background(), `PRAGMA foreign_keys = ON`); ferr != nil && err == nil {
+				total, err = 0, fmt.Errorf("trace: %w", ferr)
+			}
+		}()
+	}
 	inTx := func(f func(tx *Tx) error) error {
 		t := time.Now()
 		err := s.inTx(ctx, conn, f)
-		if conn != nil {
-			// Back on, for the connection's next user.
-			if _, ferr := conn.ExecContext(ctx, `PRAGMA foreign_keys = ON`); ferr != nil && err == nil {
-				err = fmt.Errorf("trace: %w", ferr)
-			}
-		}
 		d := time.Since(t)
 		rep.WriteTime += d
 		rep.LongestWrite = max(rep.LongestWrite, d)
@@ -900,8 +908,7 @@ func (s *TracingService) write(ctx context.Context, conn *sql.Conn, cases []*cas
 		}
 		i = j
 	}
-	total := 0
-	err := inTx(func(tx *Tx) error {
+	err = inTx(func(tx *Tx) error {
 		ids := make([]string, len(cases))
 		for i, c := range cases {
 			ids[i] = c.personID
@@ -1006,7 +1013,7 @@ func (s *TracingService) FindDay(ctx context.Context, day string) (int, error) {
 // keys: apply checks that everyone it writes of exists, and holds the
 // write lock from that check on; a multi-row statement that could fail
 // a foreign key half-way would first copy every page it changes to a
-// statement journal. The caller turns them back on.
+// statement journal. The caller turns them off before and back on after.
 func (s *TracingService) inTx(ctx context.Context, conn *sql.Conn, f func(tx *Tx) error) error {
 	var tx *Tx
 	if conn == nil {
@@ -1015,9 +1022,6 @@ func (s *TracingService) inTx(ctx context.Context, conn *sql.Conn, f func(tx *Tx
 			return err
 		}
 	} else {
-		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
-			return fmt.Errorf("trace: %w", err)
-		}
 		stx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("begin: %w", err)

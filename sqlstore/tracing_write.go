@@ -16,6 +16,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
 	"sort"
 	"strings"
 	"time"
@@ -191,8 +192,11 @@ func anys(ids []string) []any {
 	return out
 }
 
-// bulk writes rows with multi-row statements of a fixed number of rows,
-// the full-size statement prepared once.
+// bulk writes rows with multi-row statements of perStmt rows, and the
+// rows left at the end in statements of powers of two rows: the texts
+// repeat from one transaction to the next, so each is parsed once and
+// then prepared (Tx.execHot). Parsing a nearly full statement again in
+// every transaction took 14 % of TraceDay's time (docs/performance.md).
 type bulk struct {
 	tx      *Tx
 	perRow  int                              // parameters a row
@@ -201,7 +205,6 @@ type bulk struct {
 	what    string                           // for errors
 
 	args []any
-	full *sql.Stmt
 }
 
 // add queues a row, and writes the queued rows once there are perStmt.
@@ -210,32 +213,29 @@ func (b *bulk) add(ctx context.Context, row ...any) error {
 	if len(b.args) < b.perRow*b.perStmt {
 		return nil
 	}
-	if b.full == nil {
-		var err error
-		if b.full, err = b.tx.PrepareContext(ctx, b.sql(b.perStmt, b.tx.db.params())); err != nil {
-			return fmt.Errorf("%s: %w", b.what, err)
-		}
-	}
-	_, err := b.full.ExecContext(ctx, b.args...)
-	b.args = b.args[:0]
+	return b.write(ctx, b.perStmt)
+}
+
+// write writes the first n queued rows in one statement.
+func (b *bulk) write(ctx context.Context, n int) error {
+	k := n * b.perRow
+	_, err := b.tx.execHot(ctx, b.sql(n, b.tx.db.params()), b.args[:k]...)
+	b.args = append(b.args[:0], b.args[k:]...)
 	if err != nil {
+		b.args = b.args[:0]
 		return fmt.Errorf("%s: %w", b.what, err)
 	}
 	return nil
 }
 
-// flush writes the queued rows and closes the prepared statement.
+// flush writes the queued rows, the largest power of two of them a
+// statement.
 func (b *bulk) flush(ctx context.Context) error {
-	if b.full != nil {
-		defer b.full.Close()
-	}
-	if len(b.args) == 0 {
-		return nil
-	}
-	_, err := b.tx.ExecContext(ctx, b.sql(len(b.args)/b.perRow, b.tx.db.params()), b.args...)
-	b.args = b.args[:0]
-	if err != nil {
-		return fmt.Errorf("%s: %w", b.what, err)
+	for len(b.args) > 0 {
+		rows := len(b.args) / b.perRow
+		if err := b.write(ctx, 1<<(bits.Len(uint(rows))-1)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
