@@ -31,11 +31,12 @@ func scanPremises(r rowScanner) (*jaga.Premises, error) {
 	return p, nil
 }
 
-// premisesCacheTTL bounds how stale a cached premises may be: on SQLite,
-// and on PostgreSQL while this server does not hear of changes to premises
+// premisesCacheTTL bounds how stale a cached premises may be on
+// PostgreSQL while this server does not hear of changes to premises
 // (ListenPeopleChanges) made by other servers. A server that hears of
-// them keeps a premises until it changes; this process forgets one it
-// changes at once.
+// them, and SQLite's, whose file has this one server (as for visitor
+// cards and sessions), keeps a premises until it changes; this process
+// forgets one it changes at once.
 const premisesCacheTTL = 10 * time.Second
 
 // premisesCache keeps the premises the check-in path looks up, by id and
@@ -128,7 +129,7 @@ func (c *premisesCache) forget(id string) {
 
 // premisesTTL is the premises cache's TTL (premisesCacheTTL).
 func (db *DB) premisesTTL() time.Duration {
-	if db.dialect == Postgres && db.cardsLive.Load() {
+	if db.dialect == SQLite || db.cardsLive.Load() {
 		return 0
 	}
 	return premisesCacheTTL
