@@ -69,7 +69,7 @@ type DB struct {
 	stmts      sync.Map      // query text → *sql.Stmt, for the hot paths
 	recent     *recentVisits // SQLite only: each person's latest visit; set when the writer starts
 	cards      *visitorCards // what check-ins need of people; see sharedCards
-	cardsLive  atomic.Bool   // PostgreSQL: this server hears of changes to people and sessions
+	cardsLive  atomic.Bool   // PostgreSQL: this server hears of changes to people, sessions and premises
 	sessions   sessionCache
 	partitions sync.Map // PostgreSQL: days (YYYYMMDD) whose checkins partition exists
 

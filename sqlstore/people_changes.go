@@ -38,9 +38,7 @@ func (db *DB) ListenPeopleChanges(ctx context.Context, onError func(error)) {
 	for {
 		err := db.listenPeopleChanges(ctx)
 		db.cardsLive.Store(false)
-		db.cards.forget(nil, true)
-		db.sessions.clear()
-		db.premises.forget("")
+		db.forgetShared()
 		if ctx.Err() != nil {
 			return
 		}
@@ -53,6 +51,14 @@ func (db *DB) ListenPeopleChanges(ctx context.Context, onError func(error)) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// forgetShared drops the visitor cards, sessions and premises that other
+// servers may change: what was kept while not listening, or before.
+func (db *DB) forgetShared() {
+	db.cards.forget(nil, true)
+	db.sessions.clear()
+	db.premises.forget("")
 }
 
 // peopleChangesChannel is the notice channel of schema's people, cut to
@@ -98,26 +104,25 @@ func (db *DB) listenPeopleChanges(ctx context.Context) error {
 				return fmt.Errorf("people changes: %w", err)
 			}
 		}
-		// Changes before LISTEN were not heard: start from no cards, no
-		// sessions and no premises.
-		db.cards.forget(nil, true)
-		db.sessions.clear()
-		db.premises.forget("")
+		// Changes before LISTEN were not heard: start from nothing kept.
+		db.forgetShared()
 		db.cardsLive.Store(true)
 		for {
 			n, err := pc.WaitForNotification(ctx)
 			if err != nil {
 				return fmt.Errorf("people changes: %w", err)
 			}
-			switch {
-			case n.Channel == premises:
-				db.premises.forget(n.Payload)
-			case n.Channel != sessions:
-				db.cards.forget(nil, true)
-			case n.Payload == "":
-				db.sessions.clear()
+			switch n.Channel {
+			case premises:
+				db.premises.forget(n.Payload) // "": all of them
+			case sessions:
+				if n.Payload == "" {
+					db.sessions.clear()
+				} else {
+					db.sessions.forget(n.Payload)
+				}
 			default:
-				db.sessions.forget(n.Payload)
+				db.cards.forget(nil, true)
 			}
 		}
 	})

@@ -137,19 +137,19 @@ func (db *DB) premisesTTL() time.Duration {
 
 // premisesByID returns a premises through the cache.
 func (db *DB) premisesByID(ctx context.Context, id string) (*jaga.Premises, error) {
-	return db.cachedPremises(ctx, func(c *premisesCache) map[string]*cachedPremises { return c.byID },
+	return db.premisesThroughCache(ctx, func(c *premisesCache) map[string]*cachedPremises { return c.byID },
 		id, premisesSelect+` WHERE id = $1`, "No such premises.")
 }
 
 // premisesByCode returns a premises by its normalized short code.
 func (db *DB) premisesByCode(ctx context.Context, code string) (*jaga.Premises, error) {
-	return db.cachedPremises(ctx, func(c *premisesCache) map[string]*cachedPremises { return c.byCode },
+	return db.premisesThroughCache(ctx, func(c *premisesCache) map[string]*cachedPremises { return c.byCode },
 		code, premisesSelect+` WHERE short_code = $1`, "No premises has this code. Check the code on the poster.")
 }
 
-// cachedPremises returns the premises under key in the cache's map m, or
-// reads it with query, answering notFound when there is none.
-func (db *DB) cachedPremises(ctx context.Context, m func(*premisesCache) map[string]*cachedPremises, key, query, notFound string) (*jaga.Premises, error) {
+// premisesThroughCache returns the premises under key in the cache's map
+// m, or reads it with query, answering notFound when there is none.
+func (db *DB) premisesThroughCache(ctx context.Context, m func(*premisesCache) map[string]*cachedPremises, key, query, notFound string) (*jaga.Premises, error) {
 	now := time.Now()
 	if p := db.premises.get(m, key, now, db.premisesTTL()); p != nil {
 		return p, nil

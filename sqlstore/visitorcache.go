@@ -169,12 +169,12 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	tx.notePeopleWrite(query, false)
 	if err := tx.begin(ctx); err != nil {
-		// A row that reports an error: the connection, asked with a
-		// context that has ended, runs nothing. The batch fails and its
-		// writer takes another connection (beginErr).
+		// A row that reports an error: the pool, asked with a context
+		// that has ended, runs nothing. The batch fails and its writer
+		// takes another connection (beginErr).
 		ended, cancel := context.WithCancel(ctx)
 		cancel()
-		return tx.conn.QueryRowContext(ended, query, args...)
+		return tx.db.db.QueryRowContext(ended, query, args...)
 	}
 	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
