@@ -579,10 +579,10 @@ type CaseContact struct {
 type TraceReport struct {
 	Day      string `json:"day"`
 	Cases    int    `json:"cases"`
-	Contacts int    `json:"contacts"` // statuses given, new ones only
+	Contacts int    `json:"contacts"` // statuses found and in force, new or not
 	// FindTime and WriteTime are how long finding the contacts and
-	// writing what they are given took; LongestWrite is the longest of
-	// the write transactions, each of which holds SQLite's write lock.
+	// recording what they are given took; LongestWrite is the longest of
+	// the recording transactions, each of which holds SQLite's write lock.
 	FindTime, WriteTime, LongestWrite time.Duration `json:"-"`
 }
 
@@ -603,8 +603,16 @@ type TracingService interface {
 	ImportCases(ctx context.Context, f *CaseImport) (*CaseReport, error)
 
 	// TraceDay traces again every case confirmed on day (YYYY-MM-DD,
-	// Malaysia time); a contact already given a status keeps it.
+	// Malaysia time); a contact already given a status keeps it. What it
+	// finds is recorded and in force when it returns; ApplyTraces writes
+	// it out.
 	TraceDay(ctx context.Context, day string) (*TraceReport, error)
+
+	// ApplyTraces writes out what TraceDay recorded: each status into the
+	// person's history, each changed door status, and one message a
+	// person whose shown status changed; for jaga's own job. It returns
+	// the new statuses.
+	ApplyTraces(ctx context.Context) (int, error)
 
 	// DeclareContact makes a person a contact of a case, for officers.
 	DeclareContact(ctx context.Context, caseID string, d ContactDeclaration) (*RiskStatus, error)

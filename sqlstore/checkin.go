@@ -58,27 +58,36 @@ type visitor struct {
 }
 
 // visitors loads the caller and the chosen dependants with their door
-// statuses at now, and refuses anyone who is not the caller's dependant.
+// statuses at now (recorded traces included), and refuses anyone who is
+// not the caller's dependant.
 func (db *DB) visitors(ctx context.Context, callerID string, self bool, dependants []string, now time.Time) ([]visitor, error) {
-	return loadVisitors(ctx, func(query string, args ...any) (*sql.Rows, error) {
+	vs, err := loadVisitors(ctx, func(query string, args ...any) (*sql.Rows, error) {
 		st, err := db.stmt(ctx, query)
 		if err != nil {
 			return nil, err
 		}
 		return st.QueryContext(ctx, args...)
 	}, db.sharedCards(), db.now(), callerID, self, dependants, now)
+	if err != nil {
+		return nil, err
+	}
+	return db.showTraces(ctx, vs, now), nil
 }
 
 // visitors is DB.visitors inside tx: the writer reads through its own
 // connection, whose page cache its own writes keep warm, and on SQLite
 // first asks the visitor cards.
 func (tx *Tx) visitors(ctx context.Context, callerID string, self bool, dependants []string, now time.Time) ([]visitor, error) {
-	return loadVisitors(ctx, func(query string, args ...any) (*sql.Rows, error) {
+	vs, err := loadVisitors(ctx, func(query string, args ...any) (*sql.Rows, error) {
 		if st := tx.txStmt(ctx, query); st != nil {
 			return st.QueryContext(ctx, args...)
 		}
 		return tx.QueryContext(ctx, query, args...)
 	}, tx.db.sharedCards(), tx.db.now(), callerID, self, dependants, now)
+	if err != nil {
+		return nil, err
+	}
+	return tx.db.showTraces(ctx, vs, now), nil
 }
 
 // loadVisitors reads the visitors through query, or from cards (if not

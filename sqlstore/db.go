@@ -71,7 +71,8 @@ type DB struct {
 	cards      *visitorCards // what check-ins need of people; see sharedCards
 	cardsLive  atomic.Bool   // PostgreSQL: this server hears of changes to people, sessions and premises
 	sessions   sessionCache
-	partitions sync.Map // PostgreSQL: days (YYYYMMDD) whose checkins partition exists
+	pending    atomic.Pointer[pendingTraces] // set by NewTracingService
+	partitions sync.Map                      // PostgreSQL: days (YYYYMMDD) whose checkins partition exists
 
 	prepMu  sync.Mutex // guards closing and prepWG.Add
 	closing bool

@@ -88,3 +88,13 @@ func SegmentsBuilt(ctx context.Context, db *DB) ([]time.Time, error) {
 func WriterDo(db *DB, fn func(ctx context.Context, tx *Tx) error) error {
 	return db.writer().do(context.Background(), db.now(), fn)
 }
+
+// ForgetRecordedTraces empties what db keeps of recorded traces, as a
+// server that has just started has it.
+func ForgetRecordedTraces(db *DB) {
+	if p := db.pending.Load(); p != nil {
+		for id := range p.ids() {
+			p.drop(id)
+		}
+	}
+}

@@ -22,10 +22,11 @@ func (db *DB) sharedCards() *visitorCards {
 
 // ListenPeopleChanges lets check-ins on PostgreSQL use what this server
 // keeps in memory as SQLite's single server does: until ctx ends it
-// listens on a connection of its own for the notices that migrations 0013
-// and 0015 send from any server, forgets all visitor cards after every
-// statement that changes or removes people, and forgets each session that
-// ends and each premises that changes. While it listens, cards are used
+// listens on a connection of its own for the notices that migrations 0013,
+// 0015 and 0016 send from any server, forgets all visitor cards after every
+// statement that changes or removes people, forgets each session that
+// ends and each premises that changes, and reads the recorded traces again
+// when a batch is recorded or applied. While it listens, cards are used
 // and sessions and premises are kept until they change; while it does not
 // (before it starts, after a broken connection, until it listens again a
 // second later) cards are not used and sessions and premises are read
@@ -70,6 +71,19 @@ func peopleChangesChannel(schema string) string { return noticeChannel("jaga_peo
 func sessionChangesChannel(schema string) string  { return noticeChannel("jaga_sessions_", schema) }
 func premisesChangesChannel(schema string) string { return noticeChannel("jaga_premises_", schema) }
 
+// tracesChangesChannel is the notice channel of schema's recorded traces
+// (migration 0016).
+func tracesChangesChannel(schema string) string { return noticeChannel("jaga_traces_", schema) }
+
+// tracesChanged has the recorded traces read again, soon, off the
+// listener's goroutine.
+func (db *DB) tracesChanged() {
+	if p := db.pending.Load(); p != nil {
+		p.stale.Store(true)
+		go db.traces(context.Background())
+	}
+}
+
 func noticeChannel(prefix, schema string) string {
 	c := prefix + schema
 	if len(c) > 63 {
@@ -98,8 +112,8 @@ func (db *DB) listenPeopleChanges(ctx context.Context) error {
 			return fmt.Errorf("people changes: not a pgx connection: %T", dc)
 		}
 		pc := sc.Conn()
-		sessions, premises := sessionChangesChannel(schema), premisesChangesChannel(schema)
-		for _, channel := range []string{peopleChangesChannel(schema), sessions, premises} {
+		sessions, premises, traces := sessionChangesChannel(schema), premisesChangesChannel(schema), tracesChangesChannel(schema)
+		for _, channel := range []string{peopleChangesChannel(schema), sessions, premises, traces} {
 			if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 				return fmt.Errorf("people changes: %w", err)
 			}
@@ -107,6 +121,7 @@ func (db *DB) listenPeopleChanges(ctx context.Context) error {
 		// Changes before LISTEN were not heard: start from nothing kept.
 		db.forgetShared()
 		db.cardsLive.Store(true)
+		db.tracesChanged()
 		for {
 			n, err := pc.WaitForNotification(ctx)
 			if err != nil {
@@ -115,6 +130,8 @@ func (db *DB) listenPeopleChanges(ctx context.Context) error {
 			switch n.Channel {
 			case premises:
 				db.premises.forget(n.Payload) // "": all of them
+			case traces:
+				db.tracesChanged()
 			case sessions:
 				if n.Payload == "" {
 					db.sessions.clear()

@@ -253,6 +253,7 @@ func (db *DB) ResetTracing(ctx context.Context) error {
 	for _, q := range []string{
 		`DELETE FROM risk_statuses WHERE rule <> '` + jaga.RuleConfirmed + `'`,
 		`DELETE FROM outbox`,
+		`DELETE FROM trace_pending`,
 		`UPDATE people SET risk_status = '` + jaga.RiskLow + `', risk_until = NULL WHERE risk_until IS NOT NULL OR risk_status <> '` + jaga.RiskLow + `'`,
 		`UPDATE cases SET traced_at = NULL, contacts = 0`,
 	} {

@@ -98,6 +98,9 @@ func TestTracebenchLoadAndBaseline(t *testing.T) {
 		if _, err := tracing.TraceDay(system(), day); err != nil {
 			t.Fatalf("trace day: %v", err)
 		}
+		if _, err := tracing.ApplyTraces(system()); err != nil {
+			t.Fatalf("apply traces: %v", err)
+		}
 		traced, err := e.DB.TracedContacts(ctx, day)
 		if err != nil {
 			t.Fatal(err)

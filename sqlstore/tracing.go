@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -23,6 +24,8 @@ type TracingService struct {
 	// withoutSegments makes TraceDay and FindDay read checkins only, as
 	// a single case's tracing does; for tests and comparisons.
 	withoutSegments bool
+	// pending is db's recorded, unapplied batches (tracing_pending.go).
+	pending *pendingTraces
 }
 
 // ReadCheckinsOnly makes TraceDay and FindDay read the checkins table
@@ -44,7 +47,10 @@ func NewTracingService(db *DB, cfg jaga.TracingConfig) *TracingService {
 	if cfg.Rules == nil {
 		cfg = jaga.DefaultTracing()
 	}
-	return &TracingService{db: db, cfg: cfg}
+	// One set of recorded batches a database, which its readers share;
+	// the first tracing service's rules rank them.
+	db.pending.CompareAndSwap(nil, newPendingTraces(cfg.Rules))
+	return &TracingService{db: db, cfg: cfg, pending: db.pending.Load()}
 }
 
 // Reasons of the problems a case row can have in the store.
@@ -295,15 +301,15 @@ func (tx *Tx) notifyStatus(ctx context.Context, personID string, s *jaga.RiskSta
 }
 
 const statusSelect = `
-	SELECT id, person_id, status, rule, COALESCE(case_ref, ''), premises_name, exposed_from, exposed_to, link, declared_by,
-		starts_at, ends_at, precedence
+	SELECT id, person_id, status, rule, COALESCE(case_ref, ''), premises_id, premises_name, exposed_from, exposed_to, link,
+		declared_by, starts_at, ends_at, precedence
 	FROM risk_statuses`
 
 func scanStatus(r rowScanner) (*jaga.RiskStatus, error) {
 	s := &jaga.RiskStatus{}
 	var from, to sql.NullTime
-	if err := r.Scan(&s.ID, &s.PersonID, &s.Status, &s.Rule, &s.CaseRef, &s.PremisesName, &from, &to, &s.Link, &s.DeclaredBy,
-		&s.StartsAt, &s.EndsAt, &s.Precedence); err != nil {
+	if err := r.Scan(&s.ID, &s.PersonID, &s.Status, &s.Rule, &s.CaseRef, &s.PremisesID, &s.PremisesName, &from, &to, &s.Link,
+		&s.DeclaredBy, &s.StartsAt, &s.EndsAt, &s.Precedence); err != nil {
 		return nil, err
 	}
 	s.StartsAt, s.EndsAt = s.StartsAt.UTC(), s.EndsAt.UTC()
@@ -637,17 +643,30 @@ func (s *TracingService) CaseContacts(ctx context.Context, caseID string) ([]*ja
 	if err != nil {
 		return nil, fmt.Errorf("case contacts: %w", err)
 	}
-	var statuses []*jaga.RiskStatus
+	var stored []jaga.RiskStatus
 	for rows.Next() {
 		st, err := scanStatus(rows)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("case contacts: %w", err)
 		}
-		statuses = append(statuses, st)
+		stored = append(stored, *st)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err
+	}
+	// With the statuses recorded and not yet applied: by person, the
+	// highest first.
+	all := withTraces(stored, s.db.traces(ctx).ofCase(c.traceRef))
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].PersonID != all[j].PersonID {
+			return all[i].PersonID < all[j].PersonID
+		}
+		return all[i].Precedence > all[j].Precedence
+	})
+	statuses := make([]*jaga.RiskStatus, len(all))
+	for i := range all {
+		statuses[i] = &all[i]
 	}
 	out := []*jaga.CaseContact{}
 	denied := ""
@@ -737,6 +756,23 @@ func (s *TracingService) MyRisk(ctx context.Context) ([]*jaga.RiskView, error) {
 		}
 		if err := hist.Close(); err != nil {
 			return nil, err
+		}
+		// With the statuses recorded and not yet applied, newest first;
+		// the door shows the highest of those in force if it ranks above
+		// the row's.
+		if recorded := s.db.traces(ctx).ofPerson(v.PersonID); len(recorded) > 0 {
+			for i := range recorded {
+				recorded[i].Reason = jaga.ReasonText(lang, &recorded[i])
+			}
+			v.History = withTraces(v.History, recorded)
+			sort.SliceStable(v.History, func(i, j int) bool {
+				a, b := &v.History[i], &v.History[j]
+				if !a.StartsAt.Equal(b.StartsAt) {
+					return a.StartsAt.After(b.StartsAt)
+				}
+				return a.Precedence > b.Precedence
+			})
+			v.Status = s.db.traces(ctx).shown(v.PersonID, v.Status, now)
 		}
 		// The row the door shows: of the shown status, the highest
 		// precedence in force, the latest start.

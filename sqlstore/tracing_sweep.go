@@ -802,11 +802,11 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 	if err != nil {
 		return 0, err
 	}
-	return s.write(ctx, writer, cases, given, &jaga.TraceReport{})
+	return s.write(ctx, writer, cases, given, &jaga.TraceReport{}, "")
 }
 
 // traceDay traces cases in batches of traceBatch, collecting the next
-// batch while the last is written, and adds to rep.
+// batch while the last is recorded (tracing_pending.go), and adds to rep.
 func (s *TracingService) traceDay(ctx context.Context, cases []*caseRec, rep *jaga.TraceReport) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -851,11 +851,14 @@ func (s *TracingService) traceDay(ctx context.Context, cases []*caseRec, rep *ja
 			return b.err
 		}
 		rep.FindTime += b.took
-		n, err := s.write(ctx, writer, b.cases, b.given, rep)
-		if err != nil {
+		t := time.Now()
+		if err := s.record(ctx, writer, newPendingBatch(b.cases, b.given, s.db.now(), s.cfg.Rules)); err != nil {
 			return err
 		}
-		rep.Contacts += n
+		d := time.Since(t)
+		rep.WriteTime += d
+		rep.LongestWrite = max(rep.LongestWrite, d)
+		rep.Contacts += len(b.given)
 	}
 	return nil
 }
@@ -863,9 +866,11 @@ func (s *TracingService) traceDay(ctx context.Context, cases []*caseRec, rep *ja
 // write writes what collect found for cases in short transactions of
 // whole people on conn (the pool when nil), so that no transaction holds
 // the write lock for long; then the cases' own door statuses and their
-// tracing stamps. It returns the new statuses and adds the time taken to
-// rep.
-func (s *TracingService) write(ctx context.Context, conn *sql.Conn, cases []*caseRec, given []givenStatus, rep *jaga.TraceReport) (total int, err error) {
+// tracing stamps, and deletes the recorded batch pendingID ("" for none)
+// in that last transaction. It returns the new statuses and adds the
+// time taken to rep.
+func (s *TracingService) write(ctx context.Context, conn *sql.Conn, cases []*caseRec, given []givenStatus, rep *jaga.TraceReport,
+	pendingID string) (total int, err error) {
 	if conn != nil {
 		// Off for the run's transactions (see inTx), once: changing it
 		// expires the statements prepared on the connection, which every
@@ -917,8 +922,15 @@ func (s *TracingService) write(ctx context.Context, conn *sql.Conn, cases []*cas
 			return err
 		}
 		var err error
-		total, err = tx.markTraced(ctx, cases, news)
-		return err
+		if total, err = tx.markTraced(ctx, cases, news); err != nil {
+			return err
+		}
+		if pendingID != "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM trace_pending WHERE id = $1`, pendingID); err != nil {
+				return fmt.Errorf("trace: %w", err)
+			}
+		}
+		return nil
 	})
 	return total, err
 }

@@ -234,8 +234,11 @@ func TestTracingConfirmCase(t *testing.T) {
 		t.Run("tracing the day again gives no one a second status", func(t *testing.T) {
 			n := e.count(t, `SELECT count(*) FROM risk_statuses`)
 			rep, err := w.tracing.TraceDay(as(w.officer), "2026-03-02")
-			if err != nil || rep.Cases != 1 || rep.Contacts != 0 {
+			if err != nil || rep.Cases != 1 || rep.Contacts != 2 {
 				t.Fatalf("TraceDay = %+v, %v", rep, err)
+			}
+			if added, err := w.tracing.ApplyTraces(as(w.officer)); err != nil || added != 0 {
+				t.Fatalf("ApplyTraces = %d, %v", added, err)
 			}
 			if got := e.count(t, `SELECT count(*) FROM risk_statuses`); got != n {
 				t.Fatalf("%d statuses, want %d", got, n)
@@ -468,17 +471,25 @@ func TestTracingRetraceExtends(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		extended := func() bool {
+			v := w.myRisk(t, w.aisyah)[w.aisyah.ID]
+			cur := v.Current
+			return len(v.History) == 1 && cur.ID == first.ID && cur.Exposure.From.Equal(first.Exposure.From) &&
+				cur.Exposure.To.Equal(start.Add(2*time.Hour)) && cur.EndsAt.Equal(start.Add(2*time.Hour+10*24*time.Hour))
+		}
+		inForce := extended() // before it is written out
+		added, err := w.tracing.ApplyTraces(as(w.officer))
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, tc := range []struct {
 			name string
 			ok   func() bool
 		}{
-			{"no new status is given", func() bool { return rep.Contacts == 0 }},
-			{"the same status, extended", func() bool {
-				v := w.myRisk(t, w.aisyah)[w.aisyah.ID]
-				cur := v.Current
-				return len(v.History) == 1 && cur.ID == first.ID && cur.Exposure.From.Equal(first.Exposure.From) &&
-					cur.Exposure.To.Equal(start.Add(2*time.Hour)) && cur.EndsAt.Equal(start.Add(2*time.Hour+10*24*time.Hour))
-			}},
+			{"the status is found again", func() bool { return rep.Contacts == 1 }},
+			{"in force, extended, before it is written out", func() bool { return inForce }},
+			{"no new status is given", func() bool { return added == 0 }},
+			{"the same status, extended", extended},
 			{"the door shows the new end", func() bool {
 				var until time.Time
 				if err := e.Raw.QueryRow(`SELECT risk_until FROM people WHERE id = $1`, w.aisyah.ID).Scan(&until); err != nil {
@@ -488,8 +499,11 @@ func TestTracingRetraceExtends(t *testing.T) {
 			}},
 			{"she is told of the new end", func() bool { return len(e.outboxTo(t, "+60123456789")) == 2 }},
 			{"tracing again changes nothing", func() bool {
-				rep, err := w.tracing.TraceDay(as(w.officer), "2026-03-02")
-				return err == nil && rep.Contacts == 0 && len(e.outboxTo(t, "+60123456789")) == 2
+				if _, err := w.tracing.TraceDay(as(w.officer), "2026-03-02"); err != nil {
+					t.Fatal(err)
+				}
+				added, err := w.tracing.ApplyTraces(as(w.officer))
+				return err == nil && added == 0 && len(e.outboxTo(t, "+60123456789")) == 2
 			}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

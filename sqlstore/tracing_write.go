@@ -102,7 +102,9 @@ func (tx *Tx) apply(ctx context.Context, given []givenStatus, cfg *jaga.TracingC
 			}
 			continue
 		}
-		st.ID = newTimeID(tx.now)
+		if st.ID == "" { // recorded statuses have theirs
+			st.ID = newTimeID(tx.now)
+		}
 		st.Precedence = cfg.Rules[st.Status].Precedence
 		s := &st
 		keyed[k] = s

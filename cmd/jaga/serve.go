@@ -162,6 +162,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	})
+	// What a day's tracing recorded is written out: histories, door
+	// statuses and messages (at start, what a stopped server left).
+	go every(jobsCtx, logger, "trace apply", 2*time.Second, true, func(ctx context.Context) error {
+		n, err := tracing.ApplyTraces(jaga.SystemContext(ctx))
+		if n > 0 {
+			logger.Info("trace apply", "statuses", n)
+		}
+		return err
+	})
 	desk := sqlstore.NewDeskService(db)
 	go every(jobsCtx, logger, "desk sla", time.Minute, true, func(ctx context.Context) error {
 		r, err := desk.CheckSLAs(jaga.SystemContext(ctx))
