@@ -586,18 +586,21 @@ func (s *TracingService) ApplyTraces(ctx context.Context) (int, error) {
 		}
 		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(hashtext('jaga_apply_traces_' || current_schema()))`)
 	}
-	rows, err := s.db.db.QueryContext(ctx, `SELECT id FROM trace_pending ORDER BY id`)
+	rows, err := s.db.db.QueryContext(ctx, `SELECT id, cases FROM trace_pending ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("apply traces: %w", err)
 	}
 	var ids []string
+	cases := 0
 	for rows.Next() {
 		var id string
-		if err := rows.Scan(&id); err != nil {
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("apply traces: %w", err)
 		}
 		ids = append(ids, id)
+		cases += n
 	}
 	if err := rows.Close(); err != nil {
 		return 0, fmt.Errorf("apply traces: %w", err)
@@ -605,7 +608,8 @@ func (s *TracingService) ApplyTraces(ctx context.Context) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	_, writer, release, err := s.db.tracingReaders(ctx, 0)
+	// The writer's cache as TraceDay's for as many cases.
+	_, writer, release, err := s.db.tracingReaders(ctx, cases)
 	if err != nil {
 		return 0, err
 	}

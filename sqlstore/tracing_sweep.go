@@ -248,12 +248,17 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 		}
 	}
 	closeFor := cfg.Rules[jaga.RiskClose].Duration
-	for _, c := range cases {
-		members, err := household(ctx, q, c.personID)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range members {
+	// The households on every reader at once: four short queries a case.
+	households := make([][]member, len(cases))
+	if err := forEach(len(cases), len(readers), func(w, i int) error {
+		var err error
+		households[i], err = household(ctx, readers[w], cases[i].personID)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	for i, c := range cases {
+		for _, m := range households[i] {
 			out = append(out, givenStatus{caseID: c.id, st: jaga.RiskStatus{PersonID: m.id, Status: jaga.RiskClose,
 				Rule: jaga.RuleHousehold, CaseRef: c.traceRef, Link: m.link, StartsAt: now, EndsAt: now.Add(closeFor)}})
 		}
