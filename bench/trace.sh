@@ -13,8 +13,10 @@
 #
 # Argument or environment: SCALE (0.001; 1 is the peak day). Environment:
 # DAYS (14), SAMPLE (200 cases traced again one by one), SEED (1).
-# Before the last line: find_s (jaga's reading half alone), write_s (the
-# writing half of the timed trace) and the longest write transaction.
+# Before the last line: find_s (jaga's reading half alone), record_s (the
+# recording half of the timed trace: what was found, in force from then on),
+# the longest record transaction, and apply_s (writing it out after:
+# histories, door statuses, messages).
 # Last line: cases=N contacts=N trace_s=N baseline_s=N speedup=N p99_case_ms=N
 SCALE=${1:-${SCALE:-0.001}}
 source "$(dirname "$0")/lib.sh"
