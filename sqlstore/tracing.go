@@ -657,7 +657,11 @@ func (s *TracingService) CaseContacts(ctx context.Context, caseID string) ([]*ja
 	}
 	// With the statuses recorded and not yet applied: by person, the
 	// highest first.
-	all := withTraces(stored, s.db.traces(ctx).ofCase(c.traceRef))
+	recorded, err := tx.recordedOfCase(ctx, s.db.traces(ctx), c.traceRef)
+	if err != nil {
+		return nil, err
+	}
+	all := withTraces(stored, recorded)
 	sort.SliceStable(all, func(i, j int) bool {
 		if all[i].PersonID != all[j].PersonID {
 			return all[i].PersonID < all[j].PersonID
@@ -713,24 +717,27 @@ func (s *TracingService) MyRisk(ctx context.Context) ([]*jaga.RiskView, error) {
 	}
 	now := s.db.now()
 	rows, err := s.db.db.QueryContext(ctx, `
-		SELECT id, full_name, language, risk_status, risk_until FROM people WHERE id = $1 OR guardian_id = $1
+		SELECT id, full_name, language, risk_status, risk_until, seq FROM people WHERE id = $1 OR guardian_id = $1
 		ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END, created_at, id`, a.ID)
 	if err != nil {
 		return nil, fmt.Errorf("my risk: %w", err)
 	}
 	var views []*jaga.RiskView
+	seqs := map[string]int64{} // people's numbers, for their recorded statuses
 	lang := jaga.DefaultLanguage
 	for rows.Next() {
 		v := &jaga.RiskView{}
 		var l string
 		var until sql.NullTime
-		if err := rows.Scan(&v.PersonID, &v.PersonName, &l, &v.Status, &until); err != nil {
+		var seq sql.NullInt64
+		if err := rows.Scan(&v.PersonID, &v.PersonName, &l, &v.Status, &until, &seq); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("my risk: %w", err)
 		}
 		if v.PersonID == a.ID {
 			lang = l
 		}
+		seqs[v.PersonID] = seq.Int64
 		if v.Status != jaga.RiskLow && (!until.Valid || !now.Before(until.Time)) {
 			v.Status = jaga.RiskLow // ended; the expiry job catches up
 		}
@@ -760,7 +767,7 @@ func (s *TracingService) MyRisk(ctx context.Context) ([]*jaga.RiskView, error) {
 		// With the statuses recorded and not yet applied, newest first;
 		// the door shows the highest of those in force if it ranks above
 		// the row's.
-		if recorded := s.db.traces(ctx).ofPerson(v.PersonID); len(recorded) > 0 {
+		if recorded := s.db.traces(ctx).ofPerson(seqs[v.PersonID], v.PersonID); len(recorded) > 0 {
 			for i := range recorded {
 				recorded[i].Reason = jaga.ReasonText(lang, &recorded[i])
 			}
@@ -772,7 +779,7 @@ func (s *TracingService) MyRisk(ctx context.Context) ([]*jaga.RiskView, error) {
 				}
 				return a.Precedence > b.Precedence
 			})
-			v.Status = s.db.traces(ctx).shown(v.PersonID, v.Status, now)
+			v.Status = s.db.traces(ctx).shown(seqs[v.PersonID], v.Status, now)
 		}
 		// The row the door shows: of the shown status, the highest
 		// precedence in force, the latest start.

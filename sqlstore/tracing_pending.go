@@ -27,6 +27,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -50,7 +51,7 @@ var (
 )
 
 // pendingMagic begins every body; the digit is the format's version.
-const pendingMagic = "jtp1"
+const pendingMagic = "jtp2"
 
 // newPendingBatch returns a batch of what collect found for cases at now,
 // each status given its id: a time-ordered stem for the batch and the
@@ -117,6 +118,8 @@ func (b *pendingBatch) encode() ([]byte, error) {
 		switch {
 		case !ok:
 			return nil, fmt.Errorf("trace record: a status of a case outside the batch")
+		case g.personSeq <= 0:
+			return nil, fmt.Errorf("trace record: a status of no one's number")
 		case status < 0 || rule < 0 || link < 0 || st.DeclaredBy != "":
 			return nil, fmt.Errorf("trace record: a status %q by rule %q cannot be recorded", st.Status, st.Rule)
 		case !st.StartsAt.Equal(starts):
@@ -126,7 +129,7 @@ func (b *pendingBatch) encode() ([]byte, error) {
 		case st.EndsAt.Before(starts):
 			return nil, fmt.Errorf("trace record: a status that ends before it starts")
 		}
-		str(st.PersonID)
+		buf = binary.AppendUvarint(buf, uint64(g.personSeq))
 		buf = binary.AppendUvarint(buf, uint64(ci))
 		buf = append(buf, byte(status), byte(rule), byte(link))
 		if st.PremisesID == "" {
@@ -277,13 +280,18 @@ func decodePending(body []byte, rules jaga.RiskRules) (*pendingBatch, error) {
 		prem[i] = place{r.str(), r.str()}
 		r.unique(seen, "p"+prem[i].id)
 	}
-	b.given = make([]givenStatus, r.count(7))
+	b.given = make([]givenStatus, r.count(6))
 	for i := range b.given {
 		if r.err != nil {
 			break
 		}
 		st := &b.given[i].st
-		st.PersonID = r.str()
+		seq := r.uvarint()
+		if r.err == nil && (seq == 0 || seq > math.MaxInt64) {
+			r.err = errPendingBody
+			break
+		}
+		b.given[i].personSeq = int64(seq)
 		ci := r.uvarint()
 		if r.err != nil || ci >= uint64(len(b.cases)) {
 			r.err = errPendingBody
@@ -317,15 +325,16 @@ func decodePending(body []byte, rules jaga.RiskRules) (*pendingBatch, error) {
 }
 
 // pendingTraces keeps the statuses of the recorded batches that are not
-// yet applied, by person and by case, for everyone who reads a status.
+// yet applied, by person's number and by case, for everyone who reads a
+// status. Their statuses name no person by id (see givenStatus).
 type pendingTraces struct {
 	rules jaga.RiskRules
 	held  atomic.Int64 // statuses kept: readers take no lock when none
 
 	mu       sync.RWMutex // guards the maps
 	batches  map[string]*pendingBatch
-	byPerson map[string][]*jaga.RiskStatus
-	byCase   map[string][]*jaga.RiskStatus // by trace reference
+	byPerson map[int64][]*givenStatus
+	byCase   map[string][]*givenStatus // by trace reference
 
 	applyMu sync.Mutex // one ApplyTraces at a time in this process
 
@@ -336,8 +345,8 @@ type pendingTraces struct {
 }
 
 func newPendingTraces(rules jaga.RiskRules) *pendingTraces {
-	return &pendingTraces{rules: rules, batches: map[string]*pendingBatch{}, byPerson: map[string][]*jaga.RiskStatus{},
-		byCase: map[string][]*jaga.RiskStatus{}}
+	return &pendingTraces{rules: rules, batches: map[string]*pendingBatch{}, byPerson: map[int64][]*givenStatus{},
+		byCase: map[string][]*givenStatus{}}
 }
 
 // add keeps a batch's statuses, once.
@@ -349,9 +358,9 @@ func (p *pendingTraces) add(b *pendingBatch) {
 	}
 	p.batches[b.id] = b
 	for i := range b.given {
-		st := &b.given[i].st
-		p.byPerson[st.PersonID] = append(p.byPerson[st.PersonID], st)
-		p.byCase[st.CaseRef] = append(p.byCase[st.CaseRef], st)
+		g := &b.given[i]
+		p.byPerson[g.personSeq] = append(p.byPerson[g.personSeq], g)
+		p.byCase[g.st.CaseRef] = append(p.byCase[g.st.CaseRef], g)
 	}
 	p.held.Add(int64(len(b.given)))
 }
@@ -365,58 +374,70 @@ func (p *pendingTraces) drop(id string) {
 		return
 	}
 	delete(p.batches, id)
-	mine := func(st *jaga.RiskStatus) bool { return len(st.ID) == 32 && st.ID[:24] == id[:24] }
+	mine := func(g *givenStatus) bool { return len(g.st.ID) == 32 && g.st.ID[:24] == id[:24] }
 	for i := range b.given {
-		st := &b.given[i].st
-		if rest := slices.DeleteFunc(p.byPerson[st.PersonID], mine); len(rest) > 0 {
-			p.byPerson[st.PersonID] = rest
+		g := &b.given[i]
+		if rest := slices.DeleteFunc(p.byPerson[g.personSeq], mine); len(rest) > 0 {
+			p.byPerson[g.personSeq] = rest
 		} else {
-			delete(p.byPerson, st.PersonID)
+			delete(p.byPerson, g.personSeq)
 		}
-		if rest := slices.DeleteFunc(p.byCase[st.CaseRef], mine); len(rest) > 0 {
-			p.byCase[st.CaseRef] = rest
+		if rest := slices.DeleteFunc(p.byCase[g.st.CaseRef], mine); len(rest) > 0 {
+			p.byCase[g.st.CaseRef] = rest
 		} else {
-			delete(p.byCase, st.CaseRef)
+			delete(p.byCase, g.st.CaseRef)
 		}
 	}
 	p.held.Add(-int64(len(b.given)))
 }
 
-// ofPerson returns copies of the statuses kept for a person.
-func (p *pendingTraces) ofPerson(id string) []jaga.RiskStatus {
-	return p.copies(func() []*jaga.RiskStatus { return p.byPerson[id] })
+// ofPerson returns copies of the statuses kept for the person numbered
+// seq, with their id as given.
+func (p *pendingTraces) ofPerson(seq int64, id string) []jaga.RiskStatus {
+	var out []jaga.RiskStatus
+	for _, g := range p.copies(func() []*givenStatus { return p.byPerson[seq] }) {
+		g.st.PersonID = id
+		out = append(out, g.st)
+	}
+	return out
 }
 
 // ofCase returns copies of the statuses kept from a case, by its trace
 // reference.
-func (p *pendingTraces) ofCase(ref string) []jaga.RiskStatus {
-	return p.copies(func() []*jaga.RiskStatus { return p.byCase[ref] })
+func (p *pendingTraces) ofCase(ref string) []givenStatus {
+	return p.copies(func() []*givenStatus { return p.byCase[ref] })
 }
 
-func (p *pendingTraces) copies(of func() []*jaga.RiskStatus) []jaga.RiskStatus {
+func (p *pendingTraces) copies(of func() []*givenStatus) []givenStatus {
 	if p == nil || p.held.Load() == 0 {
 		return nil
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	var out []jaga.RiskStatus
-	for _, st := range of() {
-		out = append(out, *st)
+	var out []givenStatus
+	for _, g := range of() {
+		out = append(out, *g)
 	}
 	return out
 }
 
-// shown returns what a person's door shows at now: shown, the status of
-// their row (already low risk if it ended), unless a kept status in force
-// ranks higher.
-func (p *pendingTraces) shown(id, shown string, now time.Time) string {
+// shown returns what the door of the person numbered seq shows at now:
+// shown, the status of their row (already low risk if it ended), unless a
+// kept status in force ranks higher.
+func (p *pendingTraces) shown(seq int64, shown string, now time.Time) string {
 	if p == nil || p.held.Load() == 0 {
 		return shown
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if cur := currentOf(p.byPerson[id], now); cur != nil && cur.Precedence > p.rules[shown].Precedence {
-		return cur.Status
+	var best *jaga.RiskStatus
+	for _, g := range p.byPerson[seq] {
+		if st := &g.st; st.InForce(now) && (best == nil || st.Precedence > best.Precedence) {
+			best = st
+		}
+	}
+	if best != nil && best.Precedence > p.rules[shown].Precedence {
+		return best.Status
 	}
 	return shown
 }
@@ -507,7 +528,7 @@ func (db *DB) refreshTraces(ctx context.Context, p *pendingTraces) error {
 func (db *DB) showTraces(ctx context.Context, vs []visitor, now time.Time) []visitor {
 	p := db.traces(ctx)
 	for i := range vs {
-		vs[i].door.Risk = p.shown(vs[i].door.PersonID, vs[i].door.Risk, now)
+		vs[i].door.Risk = p.shown(vs[i].seq, vs[i].door.Risk, now)
 	}
 	return vs
 }
@@ -538,6 +559,46 @@ func withTraces(history []jaga.RiskStatus, recorded []jaga.RiskStatus) []jaga.Ri
 		history = append(history, st)
 	}
 	return history
+}
+
+// recordedOfCase returns the statuses of p recorded from a case, with
+// their people's ids read in tx; a number that is no one's is left out.
+func (tx *Tx) recordedOfCase(ctx context.Context, p *pendingTraces, ref string) ([]jaga.RiskStatus, error) {
+	given := p.ofCase(ref)
+	if len(given) == 0 {
+		return nil, nil
+	}
+	if err := tx.db.namePeople(ctx, []reader{tx}, given); err != nil {
+		return nil, err
+	}
+	out := make([]jaga.RiskStatus, 0, len(given))
+	for _, g := range given {
+		if g.st.PersonID != "" {
+			out = append(out, g.st)
+		}
+	}
+	return out, nil
+}
+
+// namePeople sets the person's id of each status from their number, read
+// through readers; a number that is no one's leaves it "".
+func (db *DB) namePeople(ctx context.Context, readers []reader, given []givenStatus) error {
+	var seqs []int64
+	seen := map[int64]bool{}
+	for _, g := range given {
+		if !seen[g.personSeq] {
+			seen[g.personSeq] = true
+			seqs = append(seqs, g.personSeq)
+		}
+	}
+	ids, err := db.peopleIDs(ctx, readers, seqs)
+	if err != nil {
+		return err
+	}
+	for i := range given {
+		given[i].st.PersonID = ids[given[i].personSeq]
+	}
+	return nil
 }
 
 // record writes a batch's row in one transaction on conn (the pool when
@@ -609,7 +670,7 @@ func (s *TracingService) ApplyTraces(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	// The writer's cache as TraceDay's for as many cases.
-	_, writer, release, err := s.db.tracingReaders(ctx, cases)
+	readers, writer, release, err := s.db.tracingReaders(ctx, cases)
 	if err != nil {
 		return 0, err
 	}
@@ -634,8 +695,13 @@ func (s *TracingService) ApplyTraces(ctx context.Context) (int, error) {
 	}
 	total := 0
 	for _, b := range batches {
-		// A copy: write orders it, and the kept statuses point into b.
-		n, err := s.write(ctx, writer, b.cases, slices.Clone(b.given), &jaga.TraceReport{}, b.id)
+		// A copy, named: the kept statuses point into b, by number.
+		given := slices.Clone(b.given)
+		if err := s.db.namePeople(ctx, readers, given); err != nil {
+			return total, fmt.Errorf("apply traces: %w", err)
+		}
+		given = slices.DeleteFunc(given, func(g givenStatus) bool { return g.st.PersonID == "" }) // no one any more
+		n, err := s.write(ctx, writer, b.cases, given, &jaga.TraceReport{}, b.id)
 		if err != nil {
 			return total, err
 		}

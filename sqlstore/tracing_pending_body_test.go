@@ -16,13 +16,13 @@ func pendingFixture() *pendingBatch {
 	from := now.Add(-20 * time.Hour)
 	cases := []*caseRec{{id: "case-a", personID: "person-a", traceRef: "ref-a"}, {id: "case-b", personID: "person-b", traceRef: "ref-b"}}
 	given := []givenStatus{
-		{caseID: "case-a", st: jaga.RiskStatus{PersonID: "p1", Status: jaga.RiskCasual, Rule: jaga.RuleCheckIn, CaseRef: "ref-a",
+		{caseID: "case-a", personSeq: 11, st: jaga.RiskStatus{Status: jaga.RiskCasual, Rule: jaga.RuleCheckIn, CaseRef: "ref-a",
 			PremisesID: "prem-1", PremisesName: "Restoran Sri Mawar", Exposure: &jaga.Interval{From: from, To: from.Add(40 * time.Minute)},
 			StartsAt: now, EndsAt: from.Add(40*time.Minute + 10*24*time.Hour)}},
-		{caseID: "case-b", st: jaga.RiskStatus{PersonID: "p2", Status: jaga.RiskCasual, Rule: jaga.RuleCheckIn, CaseRef: "ref-b",
+		{caseID: "case-b", personSeq: 12, st: jaga.RiskStatus{Status: jaga.RiskCasual, Rule: jaga.RuleCheckIn, CaseRef: "ref-b",
 			PremisesID: "prem-1", PremisesName: "Restoran Sri Mawar", Exposure: &jaga.Interval{From: from.Add(time.Hour), To: from.Add(2 * time.Hour)},
 			StartsAt: now, EndsAt: from.Add(2*time.Hour + 10*24*time.Hour)}},
-		{caseID: "case-b", st: jaga.RiskStatus{PersonID: "p3", Status: jaga.RiskClose, Rule: jaga.RuleHousehold, CaseRef: "ref-b",
+		{caseID: "case-b", personSeq: 1 << 40, st: jaga.RiskStatus{Status: jaga.RiskClose, Rule: jaga.RuleHousehold, CaseRef: "ref-b",
 			Link: jaga.LinkSameAddress, StartsAt: now, EndsAt: now.Add(10 * 24 * time.Hour)}},
 	}
 	return newPendingBatch(cases, given, now, jaga.DefaultRiskRules())
@@ -74,6 +74,7 @@ func TestPendingBodyRefuses(t *testing.T) {
 	}{
 		{"a declared status", func(b *pendingBatch) { b.given[2].st.Rule, b.given[2].st.DeclaredBy = jaga.RuleDeclared, "KKM" }},
 		{"an unknown status", func(b *pendingBatch) { b.given[0].st.Status = "purple" }},
+		{"a status of no one's number", func(b *pendingBatch) { b.given[1].personSeq = 0 }},
 		{"a status of a case outside the batch", func(b *pendingBatch) { b.given[0].caseID = "case-z" }},
 		{"statuses that start apart", func(b *pendingBatch) { b.given[1].st.StartsAt = b.given[1].st.StartsAt.Add(time.Second) }},
 		{"a check-in status with no exposure", func(b *pendingBatch) { b.given[0].st.Exposure = nil }},
@@ -92,7 +93,7 @@ func TestPendingBodyRefuses(t *testing.T) {
 		body []byte
 	}{
 		{"empty", nil},
-		{"another format", append([]byte("jtp9"), good[4:]...)},
+		{"another format", append([]byte("jtp1"), good[4:]...)},
 		{"cut short", good[:len(good)-1]},
 		{"a byte too many", append(append([]byte{}, good...), 0)},
 		{"a huge count", append([]byte(pendingMagic), 0xff, 0xff, 0xff, 0xff, 0x0f)},

@@ -44,10 +44,13 @@ type reader interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-// givenStatus is a status that tracing gives, and the case it came from.
+// givenStatus is a status that tracing gives, the case it came from and
+// the person's number (people.seq). A status found to be recorded names
+// its person by number only: st.PersonID is read when it is written out.
 type givenStatus struct {
-	caseID string
-	st     jaga.RiskStatus
+	caseID    string
+	personSeq int64
+	st        jaga.RiskStatus
 }
 
 // Batch sizes of tracing's reads and writes.
@@ -58,8 +61,10 @@ const (
 
 // collect finds the statuses that tracing cases gives at now, reading
 // through readers[0], and the premises and the contacts' ids through each
-// of readers at once.
-func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, cases []*caseRec, cfg *jaga.TracingConfig, now time.Time) ([]givenStatus, error) {
+// of readers at once. byNumber leaves the contacts' ids unread: each
+// status names its person by number alone, as a recorded batch does.
+func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, cases []*caseRec, cfg *jaga.TracingConfig, now time.Time,
+	byNumber bool) ([]givenStatus, error) {
 	if len(cases) == 0 {
 		return nil, nil
 	}
@@ -213,19 +218,22 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 	if err := forEach(len(premisesOrder), len(readers), sweep); err != nil {
 		return nil, err
 	}
-	var contacts []int64
-	seen := map[int64]bool{}
-	for _, r := range results {
-		for _, f := range r {
-			if !seen[f.person] {
-				seen[f.person] = true
-				contacts = append(contacts, f.person)
+	var ids map[int64]string
+	if !byNumber {
+		var contacts []int64
+		seen := map[int64]bool{}
+		for _, r := range results {
+			for _, f := range r {
+				if !seen[f.person] {
+					seen[f.person] = true
+					contacts = append(contacts, f.person)
+				}
 			}
 		}
-	}
-	ids, err := db.peopleIDs(ctx, readers, contacts)
-	if err != nil {
-		return nil, err
+		var err error
+		if ids, err = db.peopleIDs(ctx, readers, contacts); err != nil {
+			return nil, err
+		}
 	}
 	// The statuses by their premises' ids, whatever the numbers: of a
 	// person's statuses that rank the same, the first is the one shown.
@@ -239,11 +247,14 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 	var out []givenStatus
 	for _, i := range byPremisesID {
 		for _, f := range results[i] {
-			id, ok := ids[f.person]
-			if !ok {
-				continue // no such person any more
+			f.given.personSeq = f.person
+			if !byNumber {
+				id, ok := ids[f.person]
+				if !ok {
+					continue // no such person any more
+				}
+				f.given.st.PersonID = id
 			}
-			f.given.st.PersonID = id
 			out = append(out, f.given)
 		}
 	}
@@ -259,7 +270,11 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 	}
 	for i, c := range cases {
 		for _, m := range households[i] {
-			out = append(out, givenStatus{caseID: c.id, st: jaga.RiskStatus{PersonID: m.id, Status: jaga.RiskClose,
+			id := m.id
+			if byNumber {
+				id = ""
+			}
+			out = append(out, givenStatus{caseID: c.id, personSeq: m.seq, st: jaga.RiskStatus{PersonID: id, Status: jaga.RiskClose,
 				Rule: jaga.RuleHousehold, CaseRef: c.traceRef, Link: m.link, StartsAt: now, EndsAt: now.Add(closeFor)}})
 		}
 	}
@@ -551,7 +566,11 @@ func (db *DB) premisesInfos(ctx context.Context, q reader, seqs []int64, out map
 }
 
 // member is a household member of a case and how they are linked.
-type member struct{ id, link string }
+type member struct {
+	id   string
+	seq  int64
+	link string
+}
 
 // household returns a case's household: their guardian, dependants, the
 // guardian's other dependants and everyone at the same registered address
@@ -570,30 +589,31 @@ func household(ctx context.Context, q reader, personID string) ([]member, error)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var m member
+			if err := rows.Scan(&m.id, &m.seq); err != nil {
 				return fmt.Errorf("household: %w", err)
 			}
-			if !seen[id] {
-				seen[id] = true
-				out = append(out, member{id, link})
+			if !seen[m.id] {
+				seen[m.id] = true
+				m.link = link
+				out = append(out, m)
 			}
 		}
 		return rows.Err()
 	}
 	if guardian != "" {
-		if err := add(`SELECT id FROM people WHERE id = $1`, jaga.LinkDependant, guardian); err != nil {
+		if err := add(`SELECT id, seq FROM people WHERE id = $1`, jaga.LinkDependant, guardian); err != nil {
 			return nil, err
 		}
-		if err := add(`SELECT id FROM people WHERE guardian_id = $1 ORDER BY id`, jaga.LinkSameGuardian, guardian); err != nil {
+		if err := add(`SELECT id, seq FROM people WHERE guardian_id = $1 ORDER BY id`, jaga.LinkSameGuardian, guardian); err != nil {
 			return nil, err
 		}
 	}
-	if err := add(`SELECT id FROM people WHERE guardian_id = $1 ORDER BY id`, jaga.LinkGuardian, personID); err != nil {
+	if err := add(`SELECT id, seq FROM people WHERE guardian_id = $1 ORDER BY id`, jaga.LinkGuardian, personID); err != nil {
 		return nil, err
 	}
 	if key := jaga.AddressKey(address); key != "" {
-		if err := add(`SELECT id FROM people WHERE address_key = $1 ORDER BY id`, jaga.LinkSameAddress, key); err != nil {
+		if err := add(`SELECT id, seq FROM people WHERE address_key = $1 ORDER BY id`, jaga.LinkSameAddress, key); err != nil {
 			return nil, err
 		}
 	}
@@ -763,7 +783,7 @@ type doorState struct {
 // traceCases traces cases in tx, reading through it, and returns how many
 // statuses it gave.
 func (tx *Tx) traceCases(ctx context.Context, cases []*caseRec, cfg *jaga.TracingConfig) (int, error) {
-	given, err := tx.db.collect(ctx, []reader{tx}, nil, cases, cfg, tx.now)
+	given, err := tx.db.collect(ctx, []reader{tx}, nil, cases, cfg, tx.now, false)
 	if err != nil {
 		return 0, err
 	}
@@ -803,7 +823,7 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 		return 0, err
 	}
 	defer release()
-	given, err := s.db.collect(ctx, readers, nil, cases, &s.cfg, s.db.now())
+	given, err := s.db.collect(ctx, readers, nil, cases, &s.cfg, s.db.now(), false)
 	if err != nil {
 		return 0, err
 	}
@@ -834,7 +854,7 @@ func (s *TracingService) traceDay(ctx context.Context, cases []*caseRec, rep *ja
 		for i := 0; i < len(cases); i += traceBatch {
 			b := batch{cases: cases[i:min(i+traceBatch, len(cases))]}
 			t := time.Now()
-			b.given, b.err = s.db.collect(ctx, readers, view, b.cases, &s.cfg, now)
+			b.given, b.err = s.db.collect(ctx, readers, view, b.cases, &s.cfg, now, true)
 			b.took = time.Since(t)
 			select {
 			case found <- b:
@@ -1016,7 +1036,7 @@ func (s *TracingService) FindDay(ctx context.Context, day string) (int, error) {
 	total := 0
 	view := s.segmentView()
 	for i := 0; i < len(cases); i += traceBatch {
-		given, err := s.db.collect(ctx, readers, view, cases[i:min(i+traceBatch, len(cases))], &s.cfg, s.db.now())
+		given, err := s.db.collect(ctx, readers, view, cases[i:min(i+traceBatch, len(cases))], &s.cfg, s.db.now(), true)
 		if err != nil {
 			return 0, err
 		}
