@@ -91,12 +91,16 @@ func (db *DB) loadRows(ctx context.Context, table string, columns []string, next
 			return 0, fmt.Errorf("load %s: %w", table, err)
 		}
 	}
+	t := time.Now()
 	n, err := loadSQLite(ctx, conn, table, columns, next)
+	inserted := time.Since(t)
+	t = time.Now()
 	for _, def := range indexes {
 		if _, ierr := conn.ExecContext(ctx, def); ierr != nil && err == nil {
 			err = fmt.Errorf("load %s: %w", table, ierr)
 		}
 	}
+	db.logger().Info("load", "table", table, "rows", n, "insert_s", inserted.Seconds(), "indexes", len(indexes), "index_s", time.Since(t).Seconds())
 	return n, err
 }
 
@@ -210,10 +214,26 @@ func (db *DB) CheckinDays(ctx context.Context, from, to time.Time) error {
 }
 
 // Analyze refreshes the planner's statistics after a load.
+// On SQLite it samples about a thousand rows an index (analysis_limit),
+// as SQLite advises for large databases: reading every index of the
+// national peak's 14 days would take minutes.
 func (db *DB) Analyze(ctx context.Context) error {
-	if _, err := db.db.ExecContext(ctx, `ANALYZE`); err != nil {
+	t := time.Now()
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
 		return fmt.Errorf("analyze: %w", err)
 	}
+	defer conn.Close()
+	if db.dialect == SQLite {
+		if _, err := conn.ExecContext(ctx, `PRAGMA analysis_limit = 1000`); err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+		defer conn.ExecContext(context.Background(), `PRAGMA analysis_limit = 0`)
+	}
+	if _, err := conn.ExecContext(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	db.logger().Info("analyze", "s", time.Since(t).Seconds())
 	return nil
 }
 

@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// A small tracing benchmark on each engine: jaga and the baseline query
-// find the same contacts, and some.
+// A small tracing benchmark on each engine, loaded alone and then traced
+// with --reuse: jaga and the baseline query find the same contacts, and
+// some.
 func TestTracebenchSmall(t *testing.T) {
 	for _, d := range databases() {
 		t.Run(d.name, func(t *testing.T) {
@@ -16,9 +17,14 @@ func TestTracebenchSmall(t *testing.T) {
 			if _, stderr, err := runJaga(t, dsn, "migrate"); err != nil {
 				t.Fatalf("migrate: %v\n%s", err, stderr)
 			}
-			out, stderr, err := runJaga(t, dsn, "tracebench", "--scale", "0.0003", "--days", "2", "--sample", "5", "--log-level", "warn")
+			args := []string{"tracebench", "--scale", "0.0003", "--days", "2", "--sample", "5", "--log-level", "warn"}
+			out, stderr, err := runJaga(t, dsn, append(args, "--load-only")...)
+			if err != nil || !strings.Contains(out, "loaded: trace it with --reuse") || strings.Contains(out, "contacts=") {
+				t.Fatalf("tracebench --load-only: %v\n%s\n%s", err, out, stderr)
+			}
+			out, stderr, err = runJaga(t, dsn, append(args, "--reuse")...)
 			if err != nil {
-				t.Fatalf("tracebench: %v\n%s\n%s", err, out, stderr)
+				t.Fatalf("tracebench --reuse: %v\n%s\n%s", err, out, stderr)
 			}
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			last := lines[len(lines)-1]
