@@ -98,3 +98,6 @@ func ForgetRecordedTraces(db *DB) {
 		}
 	}
 }
+
+// SetTraceBatch makes TraceDay and FindDay find n cases at a time.
+func SetTraceBatch(s *TracingService, n int) { s.batch = n }

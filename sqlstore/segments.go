@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/jaga-health/jaga"
@@ -177,6 +178,7 @@ func (db *DB) buildSegment(ctx context.Context, from, to time.Time) error {
 // segments it has loaded, with the rows changed since, and from checkins
 // for the times no segment covers. It loads what a run asks for once.
 type segmentView struct {
+	mu       sync.RWMutex         // a load excludes reads; loads only add
 	segs     []*segment           // by start, not overlapping
 	changed  map[int64][]segVisit // by premises: changed rows inside segments, as they are now
 	replaced map[segVisitKey]bool // rows in segments that changed
@@ -188,6 +190,8 @@ type segVisitKey struct{ premises, person, in int64 }
 // load makes sure the view holds the segments (and changes) that cover
 // [from, to).
 func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if l := v.loaded; l != nil {
 		if !from.Before(l.From) && !to.After(l.To) {
 			return nil
@@ -283,6 +287,8 @@ func (v *segmentView) segmentAt(at int64) *segment {
 // visitsAt is visitsAt (tracing_sweep.go) through the view: the visits at
 // premises that began in [from, to) and had not left by after.
 func (v *segmentView) visitsAt(ctx context.Context, stmt *sql.Stmt, premises int64, from, to, after time.Time) ([]jaga.Visit, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
 	f, t, a := micros(from), micros(to), micros(after)
 	var out []jaga.Visit
 	add := func(s segVisit) {

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -149,5 +150,106 @@ func TestTracebenchLoadAndBaseline(t *testing.T) {
 				t.Fatalf("a new premises' number is %d, want 31", got)
 			}
 		})
+	})
+}
+
+// A day of many cases traced in many small batches, by two finders when
+// there are two cores: the same contacts as the baseline query's, and as
+// FindDay finds.
+func TestTraceDayInBatches(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		cfg := jaga.DefaultTracing()
+		owner := e.org(t, jaga.OrgPremisesOwner)
+		ministry := e.org(t, jaga.OrgMinistry)
+		person := func(n int) string { return fmt.Sprintf("%032x", n) }
+		const cases, contactsEach, places = 120, 3, 15
+		created := start.AddDate(0, -1, 0)
+		var people [][]any
+		for n := 1; n <= cases*(1+contactsEach); n++ {
+			people = append(people, []any{person(n), n, fmt.Sprintf("Orang %d", n), "en", fmt.Sprintf("s%031x", n), created, created})
+		}
+		loadRows(t, e, "people", []string{"id", "seq", "full_name", "language", "pseudonym", "created_at", "updated_at"}, people...)
+		var premises [][]any
+		for p := 1; p <= places; p++ {
+			id := fmt.Sprintf("f%031x", p)
+			premises = append(premises, []any{id, p, owner.ID, fmt.Sprintf("Premis %d", p), "retail", "1 Jalan Ujian", "Selangor", 3.0, 101.5,
+				50, fmt.Sprintf("T%03d", p), 1, created, created})
+		}
+		loadRows(t, e, "premises", []string{"id", "seq", "org_id", "name", "type", "address", "state", "latitude", "longitude",
+			"capacity", "short_code", "token_version", "created_at", "updated_at"}, premises...)
+		at := start.Add(-30 * time.Hour)
+		if err := e.DB.CheckinDays(ctx, at.Add(-24*time.Hour), start.Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		// Case c at premises c%places for an hour, c×7 minutes after at;
+		// its contacts there from 20 minutes in, for 30 minutes; another
+		// case's visits often overlap.
+		var visits [][]any
+		for c := 1; c <= cases; c++ {
+			in := at.Add(time.Duration(c*7) * time.Minute)
+			visits = append(visits, []any{in.UnixMicro() << 10, c, c%places + 1, in.UnixMicro(), in.Add(time.Hour).UnixMicro(), nil, "scan"})
+			for k := 1; k <= contactsEach; k++ {
+				who := cases + (c-1)*contactsEach + k
+				cin := in.Add(20 * time.Minute)
+				visits = append(visits, []any{cin.UnixMicro()<<10 + int64(k), who, c%places + 1, cin.UnixMicro(), cin.Add(time.Hour).UnixMicro(),
+					cin.Add(30 * time.Minute).UnixMicro(), "scan"})
+			}
+		}
+		sort.Slice(visits, func(i, j int) bool { return visits[i][0].(int64) < visits[j][0].(int64) })
+		loadRows(t, e, "checkins", []string{"id", "person", "premises", "checked_in_at", "leaves_at", "checked_out_at", "source"}, visits...)
+		day := start.In(jaga.MalaysiaTime).Format(time.DateOnly)
+		w, err := cfg.InfectiousWindow(day, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows [][]any
+		for c := 1; c <= cases; c++ {
+			rows = append(rows, []any{fmt.Sprintf("case%028x", c), person(c), fmt.Sprintf("BATCH-%d", c), fmt.Sprintf("TB%d", c), jaga.CaseSourceOfficer,
+				day, "", w.From, w.To, ministry.ID, "bench", start.Add(-time.Hour)})
+		}
+		loadRows(t, e, "cases", []string{"id", "person_id", "reference", "trace_ref", "source", "tested_on", "onset_on",
+			"infectious_from", "infectious_to", "org_id", "confirmed_by", "confirmed_at"}, rows...)
+		if _, err := e.DB.BuildCheckinSegments(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		tracing := sqlstore.NewTracingService(e.DB, cfg)
+		sqlstore.SetTraceBatch(tracing, 7) // 18 batches
+		rep, err := tracing.TraceDay(system(), day)
+		if err != nil {
+			t.Fatalf("trace day: %v", err)
+		}
+		found, err := tracing.FindDay(system(), day)
+		if err != nil {
+			t.Fatalf("find day: %v", err)
+		}
+		if _, err := tracing.ApplyTraces(system()); err != nil {
+			t.Fatalf("apply traces: %v", err)
+		}
+		traced, err := e.DB.TracedContacts(ctx, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, err := e.DB.BaselineContacts(ctx, day, cfg, e.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			ok   bool
+		}{
+			{"every case traced", rep.Cases == cases},
+			{"each case's contacts at least", len(traced) >= cases*contactsEach},
+			{"the same contacts as the baseline", fmt.Sprint(traced) == fmt.Sprint(base)},
+			{"FindDay finds what TraceDay recorded", found == rep.Contacts},
+			{"every found status written out", e.count(t, `SELECT count(*) FROM risk_statuses WHERE rule = $1`, jaga.RuleCheckIn) == rep.Contacts},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if !tc.ok {
+					t.Fatalf("not so: %d cases, %d contacts traced, %d in the baseline, %d found, %d recorded", rep.Cases, len(traced), len(base), found, rep.Contacts)
+				}
+			})
+		}
 	})
 }

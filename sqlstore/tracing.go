@@ -26,6 +26,8 @@ type TracingService struct {
 	withoutSegments bool
 	// pending is db's recorded, unapplied batches (tracing_pending.go).
 	pending *pendingTraces
+	// batch is how many cases TraceDay finds at once; 0 for traceBatch.
+	batch int
 }
 
 // ReadCheckinsOnly makes TraceDay and FindDay read the checkins table

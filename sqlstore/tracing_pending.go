@@ -60,10 +60,23 @@ func newPendingBatch(cases []*caseRec, given []givenStatus, now time.Time, rules
 	b := &pendingBatch{id: newTimeID(now), cases: cases, given: given}
 	stem := b.id[:24]
 	for i := range given {
-		given[i].st.ID = fmt.Sprintf("%s%08x", stem, i)
+		given[i].st.ID = statusID(stem, i)
 		given[i].st.Precedence = rules[given[i].st.Status].Precedence
 	}
 	return b
+}
+
+// statusID returns the id of a batch's i-th status: the batch's stem and
+// i as eight hexadecimal digits.
+func statusID(stem string, i int) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, len(stem)+8)
+	copy(b, stem)
+	for k := len(b) - 1; k >= len(stem); k-- {
+		b[k] = digits[i&0xf]
+		i >>= 4
+	}
+	return string(b)
 }
 
 // encode returns the batch's body: cases, premises and statuses, times in
@@ -124,7 +137,7 @@ func (b *pendingBatch) encode() ([]byte, error) {
 			return nil, fmt.Errorf("trace record: a status %q by rule %q cannot be recorded", st.Status, st.Rule)
 		case !st.StartsAt.Equal(starts):
 			return nil, fmt.Errorf("trace record: the batch's statuses start at different times")
-		case st.ID != fmt.Sprintf("%s%08x", b.id[:24], i):
+		case st.ID != statusID(b.id[:24], i):
 			return nil, fmt.Errorf("trace record: a status's id is not the batch's")
 		case st.EndsAt.Before(starts):
 			return nil, fmt.Errorf("trace record: a status that ends before it starts")
@@ -312,7 +325,7 @@ func decodePending(body []byte, rules jaga.RiskRules) (*pendingBatch, error) {
 		}
 		st.StartsAt = starts
 		st.EndsAt = starts.Add(r.span())
-		st.ID = fmt.Sprintf("%s%08x", b.id[:24], i)
+		st.ID = statusID(b.id[:24], i)
 		st.Precedence = rules[st.Status].Precedence
 	}
 	if r.err == nil && len(r.b) > 0 {

@@ -130,3 +130,20 @@ func FuzzDecodePending(f *testing.F) {
 		}
 	})
 }
+
+func TestStatusID(t *testing.T) {
+	for _, tc := range []struct {
+		i    int
+		want string
+	}{
+		{0, "0123456789abcdef0123456700000000"},
+		{0x1f, "0123456789abcdef012345670000001f"},
+		{0xffffffff, "0123456789abcdef01234567ffffffff"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := statusID("0123456789abcdef01234567", tc.i); got != tc.want {
+				t.Fatalf("statusID = %q", got)
+			}
+		})
+	}
+}

@@ -830,51 +830,15 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 	return s.write(ctx, writer, cases, given, &jaga.TraceReport{}, "")
 }
 
-// traceDay traces cases in batches of traceBatch, collecting the next
-// batch while the last is recorded (tracing_pending.go), and adds to rep.
+// traceDay traces cases in batches of traceBatch, finding the next
+// batches while the last is recorded (tracing_pending.go), and adds to rep.
 func (s *TracingService) traceDay(ctx context.Context, cases []*caseRec, rep *jaga.TraceReport) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	readers, writer, release, err := s.db.tracingReaders(ctx, len(cases))
 	if err != nil {
 		return err
 	}
 	defer release()
-	type batch struct {
-		cases []*caseRec
-		given []givenStatus
-		took  time.Duration
-		err   error
-	}
-	found := make(chan batch, 1) // one batch found ahead
-	go func() {
-		defer close(found)
-		now := s.db.now()
-		view := s.segmentView()
-		for i := 0; i < len(cases); i += traceBatch {
-			b := batch{cases: cases[i:min(i+traceBatch, len(cases))]}
-			t := time.Now()
-			b.given, b.err = s.db.collect(ctx, readers, view, b.cases, &s.cfg, now, true)
-			b.took = time.Since(t)
-			select {
-			case found <- b:
-			case <-ctx.Done():
-				return
-			}
-			if b.err != nil {
-				return
-			}
-		}
-	}()
-	defer func() {
-		cancel()
-		for range found { // let the finder end before release
-		}
-	}()
-	for b := range found {
-		if b.err != nil {
-			return b.err
-		}
+	return s.findBatches(ctx, readers, cases, func(b foundBatch) error {
 		rep.FindTime += b.took
 		t := time.Now()
 		if err := s.record(ctx, writer, newPendingBatch(b.cases, b.given, s.db.now(), s.cfg.Rules)); err != nil {
@@ -884,6 +848,86 @@ func (s *TracingService) traceDay(ctx context.Context, cases []*caseRec, rep *ja
 		rep.WriteTime += d
 		rep.LongestWrite = max(rep.LongestWrite, d)
 		rep.Contacts += len(b.given)
+		return nil
+	})
+}
+
+// foundBatch is what collect found for a batch of cases, by number, and
+// how long it took.
+type foundBatch struct {
+	cases []*caseRec
+	given []givenStatus
+	took  time.Duration
+	err   error
+}
+
+// findBatches finds cases' statuses in batches of traceBatch and hands
+// each batch to use, in order, while the next are found. With two or
+// more readers two finders take the batches in turn, each with its half
+// of the readers, so that one's serial reads (the cases' visits, their
+// premises, the segments) overlap the other's; a finder starts batch i
+// only once batch i-2×finders has been used, so that few are held.
+func (s *TracingService) findBatches(ctx context.Context, readers []reader, cases []*caseRec, use func(foundBatch) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	size := traceBatch
+	if s.batch > 0 {
+		size = s.batch
+	}
+	n := (len(cases) + size - 1) / size
+	finders := 1
+	if len(readers) >= 2 && n > 1 {
+		finders = 2
+	}
+	found := make([]chan foundBatch, n) // each holds its batch until used
+	used := make([]chan struct{}, n)    // closed once the batch is used
+	for i := range found {
+		found[i], used[i] = make(chan foundBatch, 1), make(chan struct{})
+	}
+	now := s.db.now()
+	view := s.segmentView()
+	var wg sync.WaitGroup
+	for w := range finders {
+		rs := readers[w*len(readers)/finders : (w+1)*len(readers)/finders]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += finders {
+				if j := i - 2*finders; j >= 0 {
+					select {
+					case <-used[j]:
+					case <-ctx.Done():
+						return
+					}
+				}
+				b := foundBatch{cases: cases[i*size : min((i+1)*size, len(cases))]}
+				t := time.Now()
+				b.given, b.err = s.db.collect(ctx, rs, view, b.cases, &s.cfg, now, true)
+				b.took = time.Since(t)
+				found[i] <- b
+				if b.err != nil {
+					return
+				}
+			}
+		}()
+	}
+	// The finders end before the readers are given back.
+	defer wg.Wait()
+	defer cancel()
+	for i := range n {
+		var b foundBatch
+		select {
+		case b = <-found[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if b.err != nil {
+			return b.err
+		}
+		if err := use(b); err != nil {
+			return err
+		}
+		close(used[i])
 	}
 	return nil
 }
@@ -1034,15 +1078,11 @@ func (s *TracingService) FindDay(ctx context.Context, day string) (int, error) {
 	}
 	defer release()
 	total := 0
-	view := s.segmentView()
-	for i := 0; i < len(cases); i += traceBatch {
-		given, err := s.db.collect(ctx, readers, view, cases[i:min(i+traceBatch, len(cases))], &s.cfg, s.db.now(), true)
-		if err != nil {
-			return 0, err
-		}
-		total += len(given)
-	}
-	return total, nil
+	err = s.findBatches(ctx, readers, cases, func(b foundBatch) error {
+		total += len(b.given)
+		return nil
+	})
+	return total, err
 }
 
 // inTx runs f in a transaction on conn, or the pool when conn is nil,
