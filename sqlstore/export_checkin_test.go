@@ -50,7 +50,7 @@ func CollectDay(ctx context.Context, s *TracingService, day string, segments boo
 	if segments {
 		view = &segmentView{}
 	}
-	given, err := s.db.collect(ctx, readers, view, nil, cases, &s.cfg, s.db.now(), false)
+	given, err := s.db.collect(ctx, readers, view, cases, &s.cfg, s.db.now(), false)
 	if err != nil {
 		return nil, err
 	}

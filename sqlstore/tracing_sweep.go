@@ -63,9 +63,8 @@ const (
 // through readers[0], and the premises and the contacts' ids through each
 // of readers at once. byNumber leaves the contacts' ids unread: each
 // status names its person by number alone, as a recorded batch does.
-// known, if not nil, holds the premises a run's earlier batches read.
-func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, known *premisesKnown, cases []*caseRec,
-	cfg *jaga.TracingConfig, now time.Time, byNumber bool) ([]givenStatus, error) {
+func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, cases []*caseRec, cfg *jaga.TracingConfig, now time.Time,
+	byNumber bool) ([]givenStatus, error) {
 	if len(cases) == 0 {
 		return nil, nil
 	}
@@ -98,11 +97,9 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 				}
 			}
 		}
-		unread = known.fill(unread, info)
 		if err := db.premisesInfos(ctx, q, unread, info); err != nil {
 			return nil, err
 		}
-		known.keep(unread, info)
 		for j, c := range chunk {
 			// The stays take their premises by id, as CaseStays orders
 			// visits at one moment; the case's person by number, as the
@@ -536,47 +533,6 @@ type premisesInfo struct {
 	updatedAt   time.Time // its type may have changed then
 }
 
-// premisesKnown keeps the premises that a tracing run's batches have
-// read, for the batches after: at the national peak each batch of 500
-// cases reads some 15,000 premises, many of them read before.
-type premisesKnown struct {
-	mu sync.Mutex
-	m  map[int64]*premisesInfo
-}
-
-// fill moves the premises of seqs that k knows into info and returns the
-// others; with a nil k it returns seqs.
-func (k *premisesKnown) fill(seqs []int64, info map[int64]*premisesInfo) []int64 {
-	if k == nil {
-		return seqs
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var rest []int64
-	for _, seq := range seqs {
-		if pi := k.m[seq]; pi != nil {
-			info[seq] = pi
-		} else {
-			rest = append(rest, seq)
-		}
-	}
-	return rest
-}
-
-// keep remembers the premises of seqs that info holds.
-func (k *premisesKnown) keep(seqs []int64, info map[int64]*premisesInfo) {
-	if k == nil {
-		return
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for _, seq := range seqs {
-		if pi := info[seq]; pi != nil {
-			k.m[seq] = pi
-		}
-	}
-}
-
 // premisesInfos reads the id, name and default stay of the premises
 // numbered seqs into out, by number.
 func (db *DB) premisesInfos(ctx context.Context, q reader, seqs []int64, out map[int64]*premisesInfo) error {
@@ -827,7 +783,7 @@ type doorState struct {
 // traceCases traces cases in tx, reading through it, and returns how many
 // statuses it gave.
 func (tx *Tx) traceCases(ctx context.Context, cases []*caseRec, cfg *jaga.TracingConfig) (int, error) {
-	given, err := tx.db.collect(ctx, []reader{tx}, nil, nil, cases, cfg, tx.now, false)
+	given, err := tx.db.collect(ctx, []reader{tx}, nil, cases, cfg, tx.now, false)
 	if err != nil {
 		return 0, err
 	}
@@ -867,7 +823,7 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 		return 0, err
 	}
 	defer release()
-	given, err := s.db.collect(ctx, readers, nil, nil, cases, &s.cfg, s.db.now(), false)
+	given, err := s.db.collect(ctx, readers, nil, cases, &s.cfg, s.db.now(), false)
 	if err != nil {
 		return 0, err
 	}
@@ -930,7 +886,6 @@ func (s *TracingService) findBatches(ctx context.Context, readers []reader, case
 	}
 	now := s.db.now()
 	view := s.segmentView()
-	known := &premisesKnown{m: map[int64]*premisesInfo{}}
 	var wg sync.WaitGroup
 	for w := range finders {
 		rs := readers[w*len(readers)/finders : (w+1)*len(readers)/finders]
@@ -947,7 +902,7 @@ func (s *TracingService) findBatches(ctx context.Context, readers []reader, case
 				}
 				b := foundBatch{cases: cases[i*size : min((i+1)*size, len(cases))]}
 				t := time.Now()
-				b.given, b.err = s.db.collect(ctx, rs, view, known, b.cases, &s.cfg, now, true)
+				b.given, b.err = s.db.collect(ctx, rs, view, b.cases, &s.cfg, now, true)
 				b.took = time.Since(t)
 				found[i] <- b
 				if b.err != nil {
