@@ -27,6 +27,23 @@ func loadRows(t *testing.T, e *env, table string, columns []string, rows ...[]an
 	}
 }
 
+// applyAndCompare writes out what tracing recorded for day and returns
+// the contacts it wrote and those the baseline query finds.
+func applyAndCompare(t *testing.T, e *env, tracing *sqlstore.TracingService, cfg jaga.TracingConfig, day string) (traced, base map[sqlstore.ContactPair]bool) {
+	t.Helper()
+	if _, err := tracing.ApplyTraces(system()); err != nil {
+		t.Fatalf("apply traces: %v", err)
+	}
+	traced, err := e.DB.TracedContacts(context.Background(), day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base, err = e.DB.BaselineContacts(context.Background(), day, cfg, e.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return traced, base
+}
+
 // seqOf returns the number (seq) of a person or a premises.
 func seqOf(t *testing.T, e *env, table, id string) int64 {
 	t.Helper()
@@ -99,17 +116,7 @@ func TestTracebenchLoadAndBaseline(t *testing.T) {
 		if _, err := tracing.TraceDay(system(), day); err != nil {
 			t.Fatalf("trace day: %v", err)
 		}
-		if _, err := tracing.ApplyTraces(system()); err != nil {
-			t.Fatalf("apply traces: %v", err)
-		}
-		traced, err := e.DB.TracedContacts(ctx, day)
-		if err != nil {
-			t.Fatal(err)
-		}
-		base, err := e.DB.BaselineContacts(ctx, day, cfg, e.Clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		traced, base := applyAndCompare(t, e, tracing, cfg, day)
 		want := map[sqlstore.ContactPair]bool{}
 		for _, n := range []int64{p1, p3, p5} {
 			want[sqlstore.ContactPair{PersonID: person(n), CaseID: person(1 << 40)}] = true
@@ -224,17 +231,7 @@ func TestTraceDayInBatches(t *testing.T) {
 		if err != nil {
 			t.Fatalf("find day: %v", err)
 		}
-		if _, err := tracing.ApplyTraces(system()); err != nil {
-			t.Fatalf("apply traces: %v", err)
-		}
-		traced, err := e.DB.TracedContacts(ctx, day)
-		if err != nil {
-			t.Fatal(err)
-		}
-		base, err := e.DB.BaselineContacts(ctx, day, cfg, e.Clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		traced, base := applyAndCompare(t, e, tracing, cfg, day)
 		for _, tc := range []struct {
 			name string
 			ok   bool

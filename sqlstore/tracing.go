@@ -748,6 +748,7 @@ func (s *TracingService) MyRisk(ctx context.Context) ([]*jaga.RiskView, error) {
 	if err := rows.Close(); err != nil {
 		return nil, err
 	}
+	traces := s.db.traces(ctx)
 	for _, v := range views {
 		hist, err := s.db.db.QueryContext(ctx, statusSelect+` WHERE person_id = $1 ORDER BY starts_at DESC, precedence DESC LIMIT 200`, v.PersonID)
 		if err != nil {
@@ -769,7 +770,7 @@ func (s *TracingService) MyRisk(ctx context.Context) ([]*jaga.RiskView, error) {
 		// With the statuses recorded and not yet applied, newest first;
 		// the door shows the highest of those in force if it ranks above
 		// the row's.
-		if recorded := s.db.traces(ctx).ofPerson(seqs[v.PersonID], v.PersonID); len(recorded) > 0 {
+		if recorded := traces.ofPerson(seqs[v.PersonID], v.PersonID); len(recorded) > 0 {
 			for i := range recorded {
 				recorded[i].Reason = jaga.ReasonText(lang, &recorded[i])
 			}
@@ -781,7 +782,7 @@ func (s *TracingService) MyRisk(ctx context.Context) ([]*jaga.RiskView, error) {
 				}
 				return a.Precedence > b.Precedence
 			})
-			v.Status = s.db.traces(ctx).shown(seqs[v.PersonID], v.Status, now)
+			v.Status = traces.shown(seqs[v.PersonID], v.Status, now)
 		}
 		// The row the door shows: of the shown status, the highest
 		// precedence in force, the latest start.

@@ -388,17 +388,23 @@ func (p *pendingTraces) drop(id string) {
 	}
 	delete(p.batches, id)
 	mine := func(g *givenStatus) bool { return len(g.st.ID) == 32 && g.st.ID[:24] == id[:24] }
+	// Each list filtered once, however many of its statuses the batch has.
+	people, cases := map[int64]bool{}, map[string]bool{}
 	for i := range b.given {
-		g := &b.given[i]
-		if rest := slices.DeleteFunc(p.byPerson[g.personSeq], mine); len(rest) > 0 {
-			p.byPerson[g.personSeq] = rest
+		people[b.given[i].personSeq], cases[b.given[i].st.CaseRef] = true, true
+	}
+	for seq := range people {
+		if rest := slices.DeleteFunc(p.byPerson[seq], mine); len(rest) > 0 {
+			p.byPerson[seq] = rest
 		} else {
-			delete(p.byPerson, g.personSeq)
+			delete(p.byPerson, seq)
 		}
-		if rest := slices.DeleteFunc(p.byCase[g.st.CaseRef], mine); len(rest) > 0 {
-			p.byCase[g.st.CaseRef] = rest
+	}
+	for ref := range cases {
+		if rest := slices.DeleteFunc(p.byCase[ref], mine); len(rest) > 0 {
+			p.byCase[ref] = rest
 		} else {
-			delete(p.byCase, g.st.CaseRef)
+			delete(p.byCase, ref)
 		}
 	}
 	p.held.Add(-int64(len(b.given)))
@@ -644,22 +650,6 @@ func (s *TracingService) ApplyTraces(ctx context.Context) (int, error) {
 	}
 	s.pending.applyMu.Lock()
 	defer s.pending.applyMu.Unlock()
-	if s.db.dialect == Postgres {
-		// One server at a time: a lock held by this session until it ends.
-		conn, err := s.db.db.Conn(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("apply traces: %w", err)
-		}
-		defer conn.Close()
-		var got bool
-		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(hashtext('jaga_apply_traces_' || current_schema()))`).Scan(&got); err != nil {
-			return 0, fmt.Errorf("apply traces: %w", err)
-		}
-		if !got {
-			return 0, nil
-		}
-		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(hashtext('jaga_apply_traces_' || current_schema()))`)
-	}
 	rows, err := s.db.db.QueryContext(ctx, `SELECT id, cases FROM trace_pending ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("apply traces: %w", err)
@@ -680,7 +670,24 @@ func (s *TracingService) ApplyTraces(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("apply traces: %w", err)
 	}
 	if len(ids) == 0 {
-		return 0, nil
+		return 0, nil // the job's usual answer: no lock taken
+	}
+	if s.db.dialect == Postgres {
+		// One server at a time: a lock held by this session until it
+		// ends. A batch another server applied meanwhile is gone below.
+		conn, err := s.db.db.Conn(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("apply traces: %w", err)
+		}
+		defer conn.Close()
+		var got bool
+		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(hashtext('jaga_apply_traces_' || current_schema()))`).Scan(&got); err != nil {
+			return 0, fmt.Errorf("apply traces: %w", err)
+		}
+		if !got {
+			return 0, nil
+		}
+		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(hashtext('jaga_apply_traces_' || current_schema()))`)
 	}
 	// The writer's cache as TraceDay's for as many cases.
 	readers, writer, release, err := s.db.tracingReaders(ctx, cases)

@@ -18,35 +18,8 @@ func TestTracingInForceBeforeApplied(t *testing.T) {
 		w := newTraceWorld(t, e)
 		stop := listenForPeopleChanges(t, e)
 		defer stop()
-		start := e.Clock.Now()
-		// Tan at the restaurant from start; confirmed three hours later,
-		// with no contact yet.
-		w.checkIn(t, w.tan, w.restaurant)
-		e.Clock.Advance(3 * time.Hour)
-		c, err := w.tracing.ConfirmCase(as(w.officer), jaga.CaseRecord{PersonID: w.tan.ID, TestedOn: start.In(jaga.MalaysiaTime).Format(time.DateOnly), Reference: "KKM-21"})
-		if err != nil || c.Contacts != 0 {
-			t.Fatalf("ConfirmCase = %+v, %v", c, err)
-		}
-		// Priya's phone uploads a check-in it took offline at start+10m:
-		// tracing the day again finds her.
-		out, err := w.checkins.UploadOffline(as(citizenOf(w.priya)), []jaga.OfflineCheckIn{{ClientID: "offline-0021",
-			Token: w.tokens[w.restaurant.ID], ScannedAt: start.Add(10 * time.Minute)}})
-		if err != nil || out[0].Error != "" {
-			t.Fatalf("UploadOffline = %+v, %v", out, err)
-		}
-		day := start.In(jaga.MalaysiaTime).Format(time.DateOnly)
-		rep, err := w.tracing.TraceDay(as(w.officer), day)
-		if err != nil || rep.Contacts != 1 {
-			t.Fatalf("TraceDay = %+v, %v", rep, err)
-		}
-		door := func() string {
-			t.Helper()
-			res, err := w.checkins.CheckIn(as(citizenOf(w.priya)), jaga.CheckInRequest{Token: w.tokens[w.shop.ID]})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res.Door[0].Risk
-		}
+		c, start := w.recordLateContact(t, e)
+		door := func() string { return w.door(t, w.priya, w.shop) }
 		shown := func() *jaga.RiskStatus { return w.myRisk(t, w.priya)[w.priya.ID].Current }
 		listed := func() bool {
 			cs, err := w.tracing.CaseContacts(as(w.officer), c.ID)
@@ -127,34 +100,13 @@ func TestRecordedTracesAcrossServers(t *testing.T) {
 	e := newEnv(t, db, raw)
 	w := newTraceWorld(t, e)
 	stop := listenForPeopleChanges(t, e)
-	start := e.Clock.Now()
-	w.checkIn(t, w.tan, w.restaurant)
-	e.Clock.Advance(3 * time.Hour)
-	day := start.In(jaga.MalaysiaTime).Format(time.DateOnly)
-	if _, err := w.tracing.ConfirmCase(as(w.officer), jaga.CaseRecord{PersonID: w.tan.ID, TestedOn: day, Reference: "KKM-22"}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := w.checkins.UploadOffline(as(citizenOf(w.priya)), []jaga.OfflineCheckIn{{ClientID: "offline-0022",
-		Token: w.tokens[w.restaurant.ID], ScannedAt: start.Add(10 * time.Minute)}})
-	if err != nil || out[0].Error != "" {
-		t.Fatalf("UploadOffline = %+v, %v", out, err)
-	}
-	if _, err := w.tracing.TraceDay(as(w.officer), day); err != nil {
-		t.Fatal(err)
-	}
+	w.recordLateContact(t, e)
 	var id string
 	var body []byte
 	if err := raw.QueryRow(`SELECT id, body FROM trace_pending`).Scan(&id, &body); err != nil {
 		t.Fatal(err)
 	}
-	door := func() string {
-		t.Helper()
-		res, err := w.checkins.CheckIn(as(citizenOf(w.priya)), jaga.CheckInRequest{Token: w.tokens[w.shop.ID]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Door[0].Risk
-	}
+	door := func() string { return w.door(t, w.priya, w.shop) }
 	// Rows as another server leaves them: applied (gone) or recorded.
 	gone := func(t *testing.T) { mustExec(t, e, `DELETE FROM trace_pending`) }
 	recorded := func(t *testing.T) {
@@ -181,4 +133,31 @@ func TestRecordedTracesAcrossServers(t *testing.T) {
 			t.Fatalf("door %s", got)
 		}
 	})
+}
+
+// recordLateContact makes Priya a contact of Tan that only a day's tracing
+// finds: Tan checks in at the restaurant at start and is confirmed three
+// hours later with no contact; then Priya's phone uploads a check-in it
+// took there offline at start+10m, and TraceDay records her. It returns
+// Tan's case and start.
+func (w *traceWorld) recordLateContact(t *testing.T, e *env) (*jaga.Case, time.Time) {
+	t.Helper()
+	start := e.Clock.Now()
+	day := start.In(jaga.MalaysiaTime).Format(time.DateOnly)
+	w.checkIn(t, w.tan, w.restaurant)
+	e.Clock.Advance(3 * time.Hour)
+	c, err := w.tracing.ConfirmCase(as(w.officer), jaga.CaseRecord{PersonID: w.tan.ID, TestedOn: day, Reference: "KKM-21"})
+	if err != nil || c.Contacts != 0 {
+		t.Fatalf("ConfirmCase = %+v, %v", c, err)
+	}
+	out, err := w.checkins.UploadOffline(as(citizenOf(w.priya)), []jaga.OfflineCheckIn{{ClientID: "offline-0021",
+		Token: w.tokens[w.restaurant.ID], ScannedAt: start.Add(10 * time.Minute)}})
+	if err != nil || out[0].Error != "" {
+		t.Fatalf("UploadOffline = %+v, %v", out, err)
+	}
+	rep, err := w.tracing.TraceDay(as(w.officer), day)
+	if err != nil || rep.Contacts != 1 {
+		t.Fatalf("TraceDay = %+v, %v", rep, err)
+	}
+	return c, start
 }

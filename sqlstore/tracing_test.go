@@ -68,6 +68,17 @@ func (w *traceWorld) checkIn(t *testing.T, who *jaga.Person, p *jaga.Premises, d
 	}
 }
 
+// door checks a person in at a premises now and returns the risk status
+// their door shows.
+func (w *traceWorld) door(t *testing.T, who *jaga.Person, p *jaga.Premises) string {
+	t.Helper()
+	res, err := w.checkins.CheckIn(as(citizenOf(who)), jaga.CheckInRequest{Token: w.tokens[p.ID]})
+	if err != nil {
+		t.Fatalf("check in: %v", err)
+	}
+	return res.Door[0].Risk
+}
+
 func (e *env) riskStatus(t *testing.T, personID string) string {
 	t.Helper()
 	var s string
