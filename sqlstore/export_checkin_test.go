@@ -46,11 +46,17 @@ func CollectDay(ctx context.Context, s *TracingService, day string, segments boo
 		return nil, err
 	}
 	defer release()
+	// Through segments, the cases' visits are read at once, as a day's
+	// batches read them.
 	var view *segmentView
+	var known *caseVisits
 	if segments {
 		view = &segmentView{}
+		if known, err = s.db.visitsOfCases(ctx, readers[0], view, cases); err != nil {
+			return nil, err
+		}
 	}
-	given, err := s.db.collect(ctx, readers, view, cases, &s.cfg, s.db.now(), false)
+	given, err := s.db.collect(ctx, readers, view, known, cases, &s.cfg, s.db.now(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -101,3 +107,40 @@ func ForgetRecordedTraces(db *DB) {
 
 // SetTraceBatch makes TraceDay and FindDay find n cases at a time.
 func SetTraceBatch(s *TracingService, n int) { s.batch = n }
+
+// CaseVisitsBothWays reads the visits of the cases confirmed on day
+// once through segments (as a day's batches do) and once person by
+// person from checkins, one line a visit, sorted.
+func CaseVisitsBothWays(ctx context.Context, s *TracingService, day string) (scanned, probed []string, err error) {
+	start, err := time.ParseInLocation(time.DateOnly, day, jaga.MalaysiaTime)
+	if err != nil {
+		return nil, nil, err
+	}
+	cases, err := s.casesOfDay(ctx, start)
+	if err != nil {
+		return nil, nil, err
+	}
+	lines := func(seqs map[string]int64, visits map[int64][]caseVisit) []string {
+		var out []string
+		for _, c := range cases {
+			for _, v := range visits[seqs[c.personID]] {
+				line := fmt.Sprintf("%s %d %s/%s", c.personID, v.premises, v.CheckedInAt.Format(time.RFC3339), v.LeavesAt.Format(time.RFC3339))
+				if v.CheckedOutAt != nil {
+					line += " out " + v.CheckedOutAt.Format(time.RFC3339)
+				}
+				out = append(out, line)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	known, err := s.db.visitsOfCases(ctx, s.db.db, &segmentView{}, cases)
+	if err != nil {
+		return nil, nil, err
+	}
+	seqs, visits, err := s.db.visitsOfPeople(ctx, s.db.db, cases)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lines(known.seqs, known.visits), lines(seqs, visits), nil
+}

@@ -218,3 +218,57 @@ func (r *segReader) varint() int64 {
 	r.i += n
 	return v
 }
+
+// eachOf calls f with every visit of the people want holds that began in
+// [from, to) (Unix microseconds), at any premises.
+func (s *segment) eachOf(want *personSet, from, to int64, f func(segVisit)) error {
+	for i, premises := range s.premises {
+		r := segReader{b: s.body[s.offsets[i]:s.offsets[i+1]]}
+		in, stay := s.from, int64(0)
+		for n := s.counts[i]; n > 0; n-- {
+			d, ds, o, person := r.uvarint(), r.varint(), r.uvarint(), r.uvarint()
+			if r.err || d > 1<<62 || person > 1<<62 {
+				return errCorruptSegment
+			}
+			in += int64(d)
+			stay += ds
+			if in >= s.to || in < s.from {
+				return errCorruptSegment
+			}
+			if !want.has(int64(person)) || in < from || in >= to {
+				continue
+			}
+			v := segVisit{premises: premises, person: int64(person), in: in, leaves: in + stay}
+			if o > 0 {
+				z := o - 1
+				v.out = in + (int64(z>>1) ^ -int64(z&1))
+			}
+			f(v)
+		}
+		if r.i != len(r.b) {
+			return errCorruptSegment
+		}
+	}
+	return nil
+}
+
+// personSet is a set of people's numbers, a bit each up to the largest.
+type personSet struct{ bits []uint64 }
+
+func newPersonSet(seqs []int64) *personSet {
+	var top int64
+	for _, s := range seqs {
+		top = max(top, s)
+	}
+	p := &personSet{bits: make([]uint64, top/64+1)}
+	for _, s := range seqs {
+		if s >= 0 {
+			p.bits[s/64] |= 1 << (s % 64)
+		}
+	}
+	return p
+}
+
+func (p *personSet) has(seq int64) bool {
+	return seq >= 0 && seq/64 < int64(len(p.bits)) && p.bits[seq/64]&(1<<(seq%64)) != 0
+}

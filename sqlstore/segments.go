@@ -13,6 +13,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -343,4 +344,59 @@ func (s segVisit) visit() jaga.Visit {
 	v := jaga.Visit{PersonID: personKey(s.person)}
 	v.CheckedInAt, v.LeavesAt, v.CheckedOutAt = visitTimes(s.in, s.leaves, outAt)
 	return v
+}
+
+// visitsOf returns the visits of the people want holds that began in
+// [from, to) from the loaded segments and the rows changed since, each
+// segment scanned whole on a goroutine a core, and the times in [from,
+// to) that no loaded segment covers, to be read from checkins.
+func (v *segmentView) visitsOf(want *personSet, from, to int64) ([]segVisit, []jaga.Interval, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	var segs []*segment
+	var gaps []jaga.Interval
+	cursor := from
+	for _, s := range v.segs {
+		if s.to <= cursor {
+			continue
+		}
+		if s.from >= to {
+			break
+		}
+		if s.from > cursor {
+			gaps = append(gaps, jaga.Interval{From: fromMicros(cursor), To: fromMicros(s.from)})
+		}
+		segs = append(segs, s)
+		cursor = min(to, s.to)
+	}
+	if cursor < to {
+		gaps = append(gaps, jaga.Interval{From: fromMicros(cursor), To: fromMicros(to)})
+	}
+	found := make([][]segVisit, len(segs))
+	err := forEach(len(segs), runtime.GOMAXPROCS(0), func(_, i int) error {
+		s := segs[i]
+		if err := s.eachOf(want, from, to, func(sv segVisit) {
+			if !v.replaced[segVisitKey{sv.premises, sv.person, sv.in}] {
+				found[i] = append(found[i], sv)
+			}
+		}); err != nil {
+			return fmt.Errorf("check-in segment at %d: %w", s.from, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []segVisit
+	for _, f := range found {
+		out = append(out, f...)
+	}
+	for _, cs := range v.changed {
+		for _, c := range cs {
+			if want.has(c.person) && c.in >= from && c.in < to {
+				out = append(out, c)
+			}
+		}
+	}
+	return out, gaps, nil
 }

@@ -111,3 +111,84 @@ func TestTracingReadsSegments(t *testing.T) {
 		}
 	})
 }
+
+// TestCaseVisitsThroughSegments reads a day's cases' own visits in one
+// pass over the segments and person by person from checkins: a visit in
+// a built hour and checked out after the build, and visits in the hours
+// not yet built (an hour of them read in check-in order, three read by
+// person) are found both ways, and no one else's.
+func TestCaseVisitsThroughSegments(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		w := newTraceWorld(t, e)
+		office, staff, _ := e.premises(t, "office")
+		tok := e.token(t, staff, office)
+		t0 := e.Clock.Now() // 08:00 UTC
+		res, err := w.checkins.CheckIn(as(citizenOf(w.tan)), jaga.CheckInRequest{Token: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.checkins.CheckIn(as(citizenOf(w.priya)), jaga.CheckInRequest{Token: tok}); err != nil {
+			t.Fatal(err)
+		}
+		e.Clock.Advance(150 * time.Minute) // 10:30
+		if built, err := e.DB.BuildCheckinSegments(ctx); err != nil || built != 2 {
+			t.Fatalf("built %d segments, %v; want 2", built, err)
+		}
+		if _, err := w.checkins.CheckOut(as(citizenOf(w.tan)), res.Visits[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		checkInAt := func(at time.Time, p *jaga.Premises) {
+			t.Helper()
+			e.Clock.Advance(at.Sub(e.Clock.Now()))
+			if _, err := w.checkins.CheckIn(as(citizenOf(w.tan)), jaga.CheckInRequest{Token: w.tokens[p.ID]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkInAt(t0.Add(160*time.Minute), w.restaurant) // 10:40
+		e.Clock.Advance(t0.Add(3 * time.Hour).Sub(e.Clock.Now()))
+		if _, err := w.tracing.ConfirmCase(as(w.officer), jaga.CaseRecord{IDNumber: "950815-07-5523", DateOfBirth: "1995-08-15",
+			TestedOn: "2026-03-02", Reference: "KKM-2026-0102"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			at   time.Time // the check-in before reading, if any
+			want []string
+		}{
+			{"an hour not built", time.Time{}, []string{
+				t0.Format(time.RFC3339) + "/",                          // built, then checked out:
+				" out " + t0.Add(150*time.Minute).Format(time.RFC3339), // the change read over the segment's copy
+				t0.Add(160 * time.Minute).Format(time.RFC3339),         // the hour not built
+			}},
+			{"three hours not built", t0.Add(280 * time.Minute), []string{
+				t0.Add(160 * time.Minute).Format(time.RFC3339),
+				t0.Add(280 * time.Minute).Format(time.RFC3339),
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if !tc.at.IsZero() {
+					checkInAt(tc.at, w.shop)
+				}
+				scanned, probed, err := sqlstore.CaseVisitsBothWays(ctx, w.tracing, "2026-03-02")
+				if err != nil {
+					t.Fatal(err)
+				}
+				all := strings.Join(scanned, "\n")
+				if all != strings.Join(probed, "\n") {
+					t.Fatalf("through segments:\n%s\nperson by person:\n%s", all, strings.Join(probed, "\n"))
+				}
+				for _, line := range scanned {
+					if !strings.HasPrefix(line, w.tan.ID+" ") {
+						t.Errorf("visit %q is not the case's", line)
+					}
+				}
+				for _, s := range tc.want {
+					if !strings.Contains(all, s) {
+						t.Errorf("visits:\n%s\nhave nothing with %q", all, s)
+					}
+				}
+			})
+		}
+	})
+}

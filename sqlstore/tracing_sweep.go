@@ -56,6 +56,7 @@ type givenStatus struct {
 // Batch sizes of tracing's reads and writes.
 const (
 	casesPerRead  = 400  // persons in one IN (...) read of visits
+	manyCases     = 100  // from this many cases a run reads on a connection a core, and each case's visits at once
 	statusesPerTx = 1000 // statuses one TraceDay transaction writes
 )
 
@@ -63,11 +64,12 @@ const (
 // through readers[0], and the premises and the contacts' ids through each
 // of readers at once. byNumber leaves the contacts' ids unread: each
 // status names its person by number alone, as a recorded batch does.
-func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, cases []*caseRec, cfg *jaga.TracingConfig, now time.Time,
-	byNumber bool) ([]givenStatus, error) {
+func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, known *caseVisits, cases []*caseRec, cfg *jaga.TracingConfig,
+	now time.Time, byNumber bool) ([]givenStatus, error) {
 	if len(cases) == 0 {
 		return nil, nil
 	}
+	started := time.Now()
 	q := readers[0]
 	byID := map[string]*caseRec{}
 	info := map[int64]*premisesInfo{} // by number
@@ -75,9 +77,12 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 	var premisesOrder []int64
 	for i := 0; i < len(cases); i += casesPerRead {
 		chunk := cases[i:min(i+casesPerRead, len(cases))]
-		seqs, visits, err := db.visitsOfPeople(ctx, q, chunk)
-		if err != nil {
-			return nil, err
+		seqs, visits := known.get()
+		if known == nil {
+			var err error
+			if seqs, visits, err = db.visitsOfPeople(ctx, q, chunk); err != nil {
+				return nil, err
+			}
 		}
 		// Each case's own reach: visits that began in its window or the
 		// longest stay before it.
@@ -124,6 +129,7 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 			}
 		}
 	}
+	staysAt := time.Now()
 	// In the order of their numbers, so that the reads of
 	// checkins_premises move forward through the index.
 	sort.Slice(premisesOrder, func(i, j int) bool { return premisesOrder[i] < premisesOrder[j] })
@@ -215,9 +221,11 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 		}
 		return nil
 	}
+	loadedAt := time.Now()
 	if err := forEach(len(premisesOrder), len(readers), sweep); err != nil {
 		return nil, err
 	}
+	sweptAt := time.Now()
 	var ids map[int64]string
 	if !byNumber {
 		var contacts []int64
@@ -259,6 +267,7 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 		}
 	}
 	closeFor := cfg.Rules[jaga.RiskClose].Duration
+	householdsAt := time.Now()
 	// The households on every reader at once: four short queries a case.
 	households := make([][]member, len(cases))
 	if err := forEach(len(cases), len(readers), func(w, i int) error {
@@ -278,7 +287,19 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 				Rule: jaga.RuleHousehold, CaseRef: c.traceRef, Link: m.link, StartsAt: now, EndsAt: now.Add(closeFor)}})
 		}
 	}
+	db.logger().Debug("trace: collected", "cases", len(cases), "premises", len(premisesOrder), "statuses", len(out),
+		"stays_s", staysAt.Sub(started).Seconds(), "segments_s", loadedAt.Sub(staysAt).Seconds(),
+		"sweep_s", sweptAt.Sub(loadedAt).Seconds(), "ids_s", householdsAt.Sub(sweptAt).Seconds(),
+		"households_s", time.Since(householdsAt).Seconds())
 	return out, nil
+}
+
+// get returns the people's numbers and visits, nil for a nil k.
+func (k *caseVisits) get() (map[string]int64, map[int64][]caseVisit) {
+	if k == nil {
+		return nil, nil
+	}
+	return k.seqs, k.visits
 }
 
 // forEach runs f(w, i) for i in 0..n-1 on workers goroutines, w being
@@ -368,9 +389,25 @@ func personKey(seq int64) string { return strconv.FormatInt(seq, 10) }
 // the day before, for visits that run into it): the people's numbers by
 // id, and their visits by number.
 func (db *DB) visitsOfPeople(ctx context.Context, q reader, cases []*caseRec) (map[string]int64, map[int64][]caseVisit, error) {
-	from, to := cases[0].window.From, cases[0].window.To
-	var ids []any
-	seen := map[string]bool{}
+	seqs, numbers, err := db.peopleSeqs(ctx, q, cases)
+	if err != nil {
+		return nil, nil, err
+	}
+	from, to := casesReach(cases)
+	out := map[int64][]caseVisit{}
+	if len(numbers) == 0 {
+		return seqs, out, nil
+	}
+	if err := db.visitsByPerson(ctx, q, numbers, from, to, out); err != nil {
+		return nil, nil, err
+	}
+	return seqs, out, nil
+}
+
+// casesReach is the times in which the cases' visits began that tracing
+// reads: their infectious windows and the longest stay before.
+func casesReach(cases []*caseRec) (from, to time.Time) {
+	from, to = cases[0].window.From, cases[0].window.To
 	for _, c := range cases {
 		if c.window.From.Before(from) {
 			from = c.window.From
@@ -378,41 +415,87 @@ func (db *DB) visitsOfPeople(ctx context.Context, q reader, cases []*caseRec) (m
 		if c.window.To.After(to) {
 			to = c.window.To
 		}
+	}
+	return from.Add(-jaga.MaxStayBeforeAuto), to
+}
+
+// peopleSeqs reads the numbers of the cases' people, by id, and returns
+// them also as a list, each once.
+func (db *DB) peopleSeqs(ctx context.Context, q reader, cases []*caseRec) (map[string]int64, []int64, error) {
+	var ids []any
+	seen := map[string]bool{}
+	for _, c := range cases {
 		if !seen[c.personID] {
 			seen[c.personID] = true
 			ids = append(ids, c.personID)
 		}
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, seq FROM people WHERE id IN (`+db.params().list(len(ids))+`)`, ids...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("case visits: %w", err)
-	}
 	seqs := make(map[string]int64, len(ids))
-	args := []any{micros(from.Add(-jaga.MaxStayBeforeAuto)), micros(to)}
-	for rows.Next() {
-		var id string
-		var seq int64
-		if err := rows.Scan(&id, &seq); err != nil {
-			rows.Close()
+	var numbers []int64
+	for i := 0; i < len(ids); i += casesPerRead {
+		chunk := ids[i:min(i+casesPerRead, len(ids))]
+		rows, err := q.QueryContext(ctx, `SELECT id, seq FROM people WHERE id IN (`+db.params().list(len(chunk))+`)`, chunk...)
+		if err != nil {
 			return nil, nil, fmt.Errorf("case visits: %w", err)
 		}
-		seqs[id] = seq
-		args = append(args, seq)
+		for rows.Next() {
+			var id string
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				rows.Close()
+				return nil, nil, fmt.Errorf("case visits: %w", err)
+			}
+			seqs[id] = seq
+			numbers = append(numbers, seq)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, nil, fmt.Errorf("case visits: %w", err)
+		}
 	}
-	if err := rows.Close(); err != nil {
-		return nil, nil, fmt.Errorf("case visits: %w", err)
+	return seqs, numbers, nil
+}
+
+// visitsByPerson adds to out the visits of the people numbered seqs that
+// began in [from, to), read a few hundred people a query through
+// checkins_person.
+func (db *DB) visitsByPerson(ctx context.Context, q reader, seqs []int64, from, to time.Time, out map[int64][]caseVisit) error {
+	for i := 0; i < len(seqs); i += casesPerRead {
+		chunk := seqs[i:min(i+casesPerRead, len(seqs))]
+		args := []any{micros(from), micros(to)}
+		for _, s := range chunk {
+			args = append(args, s)
+		}
+		p := db.params()
+		rows, err := q.QueryContext(ctx, `
+			SELECT person, premises, checked_in_at, leaves_at, checked_out_at FROM checkins
+			WHERE checked_in_at >= `+p.next()+` AND checked_in_at < `+p.next()+` AND person IN (`+p.list(len(chunk))+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("case visits: %w", err)
+		}
+		if err := readCaseVisits(rows, nil, out); err != nil {
+			return err
+		}
 	}
-	out := map[int64][]caseVisit{}
-	if len(args) == 2 {
-		return seqs, out, nil
-	}
-	p := db.params()
-	rows, err = q.QueryContext(ctx, `
+	return nil
+}
+
+// visitsInTime adds to out the visits of the people keep holds that
+// began in [from, to), reading every check-in of that time in the order
+// of their ids: for a short time, such as the hour no segment holds yet.
+func visitsInTime(ctx context.Context, q reader, keep *personSet, from, to time.Time, out map[int64][]caseVisit) error {
+	rows, err := q.QueryContext(ctx, `
 		SELECT person, premises, checked_in_at, leaves_at, checked_out_at FROM checkins
-		WHERE checked_in_at >= `+p.next()+` AND checked_in_at < `+p.next()+` AND person IN (`+p.list(len(args)-2)+`)`, args...)
+		WHERE id >= $1 AND id < $2`, visitIDBefore(from), visitIDBefore(to))
 	if err != nil {
-		return nil, nil, fmt.Errorf("case visits: %w", err)
+		return fmt.Errorf("case visits: %w", err)
 	}
+	return readCaseVisits(rows, keep, out)
+}
+
+// readCaseVisits reads rows of (person, premises, checked_in_at,
+// leaves_at, checked_out_at) into out by person, keeping those of the
+// people keep holds (all when keep is nil), and closes rows.
+func readCaseVisits(rows *sql.Rows, keep *personSet, out map[int64][]caseVisit) error {
 	defer rows.Close()
 	for rows.Next() {
 		var person int64
@@ -420,15 +503,86 @@ func (db *DB) visitsOfPeople(ctx context.Context, q reader, cases []*caseRec) (m
 		var in, leaves int64
 		var outAt sql.NullInt64
 		if err := rows.Scan(&person, &v.premises, &in, &leaves, &outAt); err != nil {
-			return nil, nil, fmt.Errorf("case visits: %w", err)
+			return fmt.Errorf("case visits: %w", err)
+		}
+		if keep != nil && !keep.has(person) {
+			continue
 		}
 		v.CheckedInAt, v.LeavesAt, v.CheckedOutAt = visitTimes(in, leaves, outAt)
 		out[person] = append(out[person], v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("case visits: %w", err)
+		return fmt.Errorf("case visits: %w", err)
 	}
-	return seqs, out, nil
+	return nil
+}
+
+// caseVisits is what collect reads first of its cases: their people's
+// numbers by id, and those people's visits by number.
+type caseVisits struct {
+	seqs   map[string]int64
+	visits map[int64][]caseVisit
+}
+
+// scanGapLimit is the longest time that no segment covers which
+// visitsOfCases reads in check-in order (the hour not yet built); a
+// longer one is read person by person.
+const scanGapLimit = 2 * time.Hour
+
+// visitsOfCases reads the visits of all the cases' people at once,
+// before a day's batches: a scan of every segment in their reach for
+// those people (a few seconds for the national peak's days, where reading
+// each person's visits through checkins_person costs a random read of the
+// table a visit once the table outgrows memory), the rows changed since,
+// and checkins for the times no segment covers.
+func (db *DB) visitsOfCases(ctx context.Context, q reader, view *segmentView, cases []*caseRec) (*caseVisits, error) {
+	seqs, numbers, err := db.peopleSeqs(ctx, q, cases)
+	if err != nil {
+		return nil, err
+	}
+	out := &caseVisits{seqs: seqs, visits: map[int64][]caseVisit{}}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	from, to := casesReach(cases)
+	if err := view.load(ctx, q, from, to); err != nil {
+		return nil, err
+	}
+	want := newPersonSet(numbers)
+	found, gaps, err := view.visitsOf(want, micros(from), micros(to))
+	if err != nil {
+		return nil, err
+	}
+	for _, sv := range found {
+		v := caseVisit{premises: sv.premises}
+		var outAt sql.NullInt64
+		if sv.out != 0 {
+			outAt = sql.NullInt64{Int64: sv.out, Valid: true}
+		}
+		v.CheckedInAt, v.LeavesAt, v.CheckedOutAt = visitTimes(sv.in, sv.leaves, outAt)
+		out.visits[sv.person] = append(out.visits[sv.person], v)
+	}
+	now := db.now()
+	for _, g := range gaps {
+		// No check-in begins after now: a gap reaching past it is as long
+		// as its part before.
+		end := g.To
+		if now.Before(end) {
+			end = now
+		}
+		if end.Sub(g.From) <= scanGapLimit {
+			err = visitsInTime(ctx, q, want, g.From, g.To, out.visits)
+		} else {
+			err = db.visitsByPerson(ctx, q, numbers, g.From, g.To, out.visits)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, vs := range out.visits {
+		sort.Slice(vs, func(i, j int) bool { return vs[i].CheckedInAt.Before(vs[j].CheckedInAt) })
+	}
+	return out, nil
 }
 
 // visitsAtQuery reads the visits at a premises ($1, its number) that
@@ -783,7 +937,7 @@ type doorState struct {
 // traceCases traces cases in tx, reading through it, and returns how many
 // statuses it gave.
 func (tx *Tx) traceCases(ctx context.Context, cases []*caseRec, cfg *jaga.TracingConfig) (int, error) {
-	given, err := tx.db.collect(ctx, []reader{tx}, nil, cases, cfg, tx.now, false)
+	given, err := tx.db.collect(ctx, []reader{tx}, nil, nil, cases, cfg, tx.now, false)
 	if err != nil {
 		return 0, err
 	}
@@ -823,7 +977,7 @@ func (s *TracingService) traceOutside(ctx context.Context, cases []*caseRec) (in
 		return 0, err
 	}
 	defer release()
-	given, err := s.db.collect(ctx, readers, nil, cases, &s.cfg, s.db.now(), false)
+	given, err := s.db.collect(ctx, readers, nil, nil, cases, &s.cfg, s.db.now(), false)
 	if err != nil {
 		return 0, err
 	}
@@ -886,6 +1040,15 @@ func (s *TracingService) findBatches(ctx context.Context, readers []reader, case
 	}
 	now := s.db.now()
 	view := s.segmentView()
+	var known *caseVisits
+	if view != nil && len(cases) >= manyCases {
+		t := time.Now()
+		var err error
+		if known, err = s.db.visitsOfCases(ctx, readers[0], view, cases); err != nil {
+			return err
+		}
+		s.db.logger().Info("trace: cases' visits read", "cases", len(cases), "people", len(known.visits), "s", time.Since(t).Seconds())
+	}
 	var wg sync.WaitGroup
 	for w := range finders {
 		rs := readers[w*len(readers)/finders : (w+1)*len(readers)/finders]
@@ -902,7 +1065,7 @@ func (s *TracingService) findBatches(ctx context.Context, readers []reader, case
 				}
 				b := foundBatch{cases: cases[i*size : min((i+1)*size, len(cases))]}
 				t := time.Now()
-				b.given, b.err = s.db.collect(ctx, rs, view, b.cases, &s.cfg, now, true)
+				b.given, b.err = s.db.collect(ctx, rs, view, known, b.cases, &s.cfg, now, true)
 				b.took = time.Since(t)
 				found[i] <- b
 				if b.err != nil {
@@ -1016,7 +1179,7 @@ func (db *DB) tracingReaders(ctx context.Context, cases int) (readers []reader, 
 		return []reader{db.db, db.db, db.db, db.db}, nil, func() {}, nil
 	}
 	n := 1
-	if cases >= 100 {
+	if cases >= manyCases {
 		n = max(1, min(runtime.GOMAXPROCS(0), 4))
 	}
 	var conns []*sql.Conn
@@ -1039,7 +1202,7 @@ func (db *DB) tracingReaders(ctx context.Context, cases int) (readers []reader, 
 		// larger page cache (1 GiB at most, allocated as used). A single
 		// case keeps the connection's warm 64 MiB cache instead.
 		pragmas := []string{`PRAGMA temp_store = MEMORY`}
-		if cases >= 100 {
+		if cases >= manyCases {
 			pragmas = append(pragmas, `PRAGMA cache_size = -1048576`)
 		}
 		for _, p := range pragmas {
