@@ -111,28 +111,12 @@ func (db *DB) buildSegment(ctx context.Context, from, to time.Time) error {
 	}
 	defer rtx.Rollback()
 	lo, hi := visitIDBefore(from), visitIDBefore(to)
-	rows, err := rtx.QueryContext(ctx, `
-		SELECT premises, person, checked_in_at, leaves_at, checked_out_at FROM checkins
-		WHERE id >= $1 AND id < $2 AND checked_in_at >= $3 AND checked_in_at < $4`, lo, hi, micros(from), micros(to))
+	vs, err := segmentRows(ctx, rtx, from, to)
 	if err != nil {
-		return fmt.Errorf("check-in segment: %w", err)
-	}
-	var vs []segVisit
-	for rows.Next() {
-		var v segVisit
-		var out sql.NullInt64
-		if err := rows.Scan(&v.premises, &v.person, &v.in, &v.leaves, &out); err != nil {
-			rows.Close()
-			return fmt.Errorf("check-in segment: %w", err)
-		}
-		v.out = out.Int64
-		vs = append(vs, v)
-	}
-	if err := rows.Close(); err != nil {
-		return fmt.Errorf("check-in segment: %w", err)
+		return err
 	}
 	var seen []any
-	rows, err = rtx.QueryContext(ctx, `SELECT checkin_id FROM checkin_changes WHERE checkin_id >= $1 AND checkin_id < $2`, lo, hi)
+	rows, err := rtx.QueryContext(ctx, `SELECT checkin_id FROM checkin_changes WHERE checkin_id >= $1 AND checkin_id < $2`, lo, hi)
 	if err != nil {
 		return fmt.Errorf("check-in segment: %w", err)
 	}
@@ -175,6 +159,37 @@ func (db *DB) buildSegment(ctx context.Context, from, to time.Time) error {
 	return nil
 }
 
+// segmentRows reads the check-ins that began in [from, to), in the order
+// of their ids.
+func segmentRows(ctx context.Context, q reader, from, to time.Time) ([]segVisit, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT premises, person, checked_in_at, leaves_at, checked_out_at FROM checkins
+		WHERE id >= $1 AND id < $2 AND checked_in_at >= $3 AND checked_in_at < $4`, visitIDBefore(from), visitIDBefore(to), micros(from), micros(to))
+	if err != nil {
+		return nil, fmt.Errorf("check-in segment: %w", err)
+	}
+	defer rows.Close()
+	var vs []segVisit
+	for rows.Next() {
+		var v segVisit
+		var out sql.NullInt64
+		if err := rows.Scan(&v.premises, &v.person, &v.in, &v.leaves, &out); err != nil {
+			return nil, fmt.Errorf("check-in segment: %w", err)
+		}
+		v.out = out.Int64
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("check-in segment: %w", err)
+	}
+	return vs, nil
+}
+
+// unbuiltLimit is the longest time before now without a stored segment
+// that a tracing run reads whole into a segment of its own, once (the
+// hour not built yet); a longer one is read premises by premises.
+const unbuiltLimit = 2 * time.Hour
+
 // segmentView reads the visits at premises for a tracing run: from the
 // segments it has loaded, with the rows changed since, and from checkins
 // for the times no segment covers. It loads what a run asks for once.
@@ -184,6 +199,7 @@ type segmentView struct {
 	changed  map[int64][]segVisit // by premises: changed rows inside segments, as they are now
 	replaced map[segVisitKey]bool // rows in segments that changed
 	loaded   *jaga.Interval       // the times loaded so far; nil before the first load
+	now      time.Time            // the run's time: no check-in begins after it
 }
 
 type segVisitKey struct{ premises, person, in int64 }
@@ -242,6 +258,28 @@ func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time) er
 			continue
 		}
 		segs = append(segs, s)
+	}
+	// A short time before now that no stored segment covers (the hour not
+	// built yet, and any later) is read whole once into a segment of the
+	// run's own, as of the load.
+	if n := len(segs); n > 0 && segs[n-1].to < micros(to) && !v.now.IsZero() {
+		gap := fromMicros(segs[n-1].to)
+		if v.now.Sub(gap) <= unbuiltLimit {
+			vs, err := segmentRows(ctx, q, gap, to)
+			if err != nil {
+				return err
+			}
+			sortSegVisits(vs)
+			data, err := encodeSegment(micros(gap), micros(to), vs)
+			if err != nil {
+				return err
+			}
+			s, err := decodeSegment(data)
+			if err != nil {
+				return fmt.Errorf("check-in segment at %d: %w", micros(gap), err)
+			}
+			segs = append(segs, s)
+		}
 	}
 	v.segs = segs
 	v.changed, v.replaced = map[int64][]segVisit{}, map[segVisitKey]bool{}

@@ -40,7 +40,7 @@ func (s *TracingService) segmentView() *segmentView {
 	if s.withoutSegments {
 		return nil
 	}
-	return &segmentView{}
+	return &segmentView{now: s.db.now()}
 }
 
 // NewTracingService returns the tracing service of db with cfg; a zero

@@ -73,6 +73,9 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 	q := readers[0]
 	byID := map[string]*caseRec{}
 	info := map[int64]*premisesInfo{} // by number
+	if known != nil {
+		info = known.premises // read only: every premises there is
+	}
 	byPremises := map[int64][]jaga.CaseStay{}
 	var premisesOrder []int64
 	for i := 0; i < len(cases); i += casesPerRead {
@@ -102,8 +105,10 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 				}
 			}
 		}
-		if err := db.premisesInfos(ctx, q, unread, info); err != nil {
-			return nil, err
+		if known == nil {
+			if err := db.premisesInfos(ctx, q, unread, info); err != nil {
+				return nil, err
+			}
 		}
 		for j, c := range chunk {
 			// The stays take their premises by id, as CaseStays orders
@@ -272,7 +277,11 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 	households := make([][]member, len(cases))
 	if err := forEach(len(cases), len(readers), func(w, i int) error {
 		var err error
-		households[i], err = household(ctx, readers[w], cases[i].personID)
+		var home *caseHome
+		if h, ok := known.home(cases[i].personID); ok {
+			home = &h
+		}
+		households[i], err = household(ctx, readers[w], cases[i].personID, home)
 		return err
 	}); err != nil {
 		return nil, err
@@ -292,6 +301,15 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 		"sweep_s", sweptAt.Sub(loadedAt).Seconds(), "ids_s", householdsAt.Sub(sweptAt).Seconds(),
 		"households_s", time.Since(householdsAt).Seconds())
 	return out, nil
+}
+
+// home returns the home of the person with id, if k has it.
+func (k *caseVisits) home(id string) (caseHome, bool) {
+	if k == nil {
+		return caseHome{}, false
+	}
+	h, ok := k.homes[id]
+	return h, ok
 }
 
 // get returns the people's numbers and visits, nil for a nil k.
@@ -389,7 +407,7 @@ func personKey(seq int64) string { return strconv.FormatInt(seq, 10) }
 // the day before, for visits that run into it): the people's numbers by
 // id, and their visits by number.
 func (db *DB) visitsOfPeople(ctx context.Context, q reader, cases []*caseRec) (map[string]int64, map[int64][]caseVisit, error) {
-	seqs, numbers, err := db.peopleSeqs(ctx, q, cases)
+	seqs, numbers, _, err := db.peopleSeqs(ctx, q, cases)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -419,9 +437,13 @@ func casesReach(cases []*caseRec) (from, to time.Time) {
 	return from.Add(-jaga.MaxStayBeforeAuto), to
 }
 
+// caseHome is what a case's household is found from: their guardian and
+// registered address.
+type caseHome struct{ guardian, address string }
+
 // peopleSeqs reads the numbers of the cases' people, by id, and returns
-// them also as a list, each once.
-func (db *DB) peopleSeqs(ctx context.Context, q reader, cases []*caseRec) (map[string]int64, []int64, error) {
+// them also as a list, each once, and their homes by id.
+func (db *DB) peopleSeqs(ctx context.Context, q reader, cases []*caseRec) (map[string]int64, []int64, map[string]caseHome, error) {
 	var ids []any
 	seen := map[string]bool{}
 	for _, c := range cases {
@@ -431,28 +453,30 @@ func (db *DB) peopleSeqs(ctx context.Context, q reader, cases []*caseRec) (map[s
 		}
 	}
 	seqs := make(map[string]int64, len(ids))
+	homes := make(map[string]caseHome, len(ids))
 	var numbers []int64
 	for i := 0; i < len(ids); i += casesPerRead {
 		chunk := ids[i:min(i+casesPerRead, len(ids))]
-		rows, err := q.QueryContext(ctx, `SELECT id, seq FROM people WHERE id IN (`+db.params().list(len(chunk))+`)`, chunk...)
+		rows, err := q.QueryContext(ctx, `SELECT id, seq, COALESCE(guardian_id, ''), address FROM people WHERE id IN (`+db.params().list(len(chunk))+`)`, chunk...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("case visits: %w", err)
+			return nil, nil, nil, fmt.Errorf("case visits: %w", err)
 		}
 		for rows.Next() {
 			var id string
 			var seq int64
-			if err := rows.Scan(&id, &seq); err != nil {
+			var h caseHome
+			if err := rows.Scan(&id, &seq, &h.guardian, &h.address); err != nil {
 				rows.Close()
-				return nil, nil, fmt.Errorf("case visits: %w", err)
+				return nil, nil, nil, fmt.Errorf("case visits: %w", err)
 			}
-			seqs[id] = seq
+			seqs[id], homes[id] = seq, h
 			numbers = append(numbers, seq)
 		}
 		if err := rows.Close(); err != nil {
-			return nil, nil, fmt.Errorf("case visits: %w", err)
+			return nil, nil, nil, fmt.Errorf("case visits: %w", err)
 		}
 	}
-	return seqs, numbers, nil
+	return seqs, numbers, homes, nil
 }
 
 // visitsByPerson adds to out the visits of the people numbered seqs that
@@ -477,19 +501,6 @@ func (db *DB) visitsByPerson(ctx context.Context, q reader, seqs []int64, from, 
 		}
 	}
 	return nil
-}
-
-// visitsInTime adds to out the visits of the people keep holds that
-// began in [from, to), reading every check-in of that time in the order
-// of their ids: for a short time, such as the hour no segment holds yet.
-func visitsInTime(ctx context.Context, q reader, keep *personSet, from, to time.Time, out map[int64][]caseVisit) error {
-	rows, err := q.QueryContext(ctx, `
-		SELECT person, premises, checked_in_at, leaves_at, checked_out_at FROM checkins
-		WHERE id >= $1 AND id < $2`, visitIDBefore(from), visitIDBefore(to))
-	if err != nil {
-		return fmt.Errorf("case visits: %w", err)
-	}
-	return readCaseVisits(rows, keep, out)
 }
 
 // readCaseVisits reads rows of (person, premises, checked_in_at,
@@ -517,37 +528,39 @@ func readCaseVisits(rows *sql.Rows, keep *personSet, out map[int64][]caseVisit) 
 	return nil
 }
 
-// caseVisits is what collect reads first of its cases: their people's
-// numbers by id, and those people's visits by number.
+// caseVisits is what collect reads first of its cases, read once for a
+// day's batches: their people's numbers and homes by id, those people's
+// visits by number, and those visits' premises by number.
 type caseVisits struct {
-	seqs   map[string]int64
-	visits map[int64][]caseVisit
+	seqs     map[string]int64
+	homes    map[string]caseHome
+	visits   map[int64][]caseVisit
+	premises map[int64]*premisesInfo
 }
-
-// scanGapLimit is the longest time that no segment covers which
-// visitsOfCases reads in check-in order (the hour not yet built); a
-// longer one is read person by person.
-const scanGapLimit = 2 * time.Hour
 
 // visitsOfCases reads the visits of all the cases' people at once,
 // before a day's batches: a scan of every segment in their reach for
-// those people (a few seconds for the national peak's days, where reading
-// each person's visits through checkins_person costs a random read of the
+// those people (seconds for the national peak's days, where reading each
+// person's visits through checkins_person costs a random read of the
 // table a visit once the table outgrows memory), the rows changed since,
-// and checkins for the times no segment covers.
+// and checkins person by person for the times no segment covers; then
+// those visits' premises, in the order of their numbers.
 func (db *DB) visitsOfCases(ctx context.Context, q reader, view *segmentView, cases []*caseRec) (*caseVisits, error) {
-	seqs, numbers, err := db.peopleSeqs(ctx, q, cases)
+	started := time.Now()
+	seqs, numbers, homes, err := db.peopleSeqs(ctx, q, cases)
 	if err != nil {
 		return nil, err
 	}
-	out := &caseVisits{seqs: seqs, visits: map[int64][]caseVisit{}}
+	out := &caseVisits{seqs: seqs, homes: homes, visits: map[int64][]caseVisit{}, premises: map[int64]*premisesInfo{}}
 	if len(numbers) == 0 {
 		return out, nil
 	}
+	peopleAt := time.Now()
 	from, to := casesReach(cases)
 	if err := view.load(ctx, q, from, to); err != nil {
 		return nil, err
 	}
+	loadedAt := time.Now()
 	want := newPersonSet(numbers)
 	found, gaps, err := view.visitsOf(want, micros(from), micros(to))
 	if err != nil {
@@ -562,26 +575,30 @@ func (db *DB) visitsOfCases(ctx context.Context, q reader, view *segmentView, ca
 		v.CheckedInAt, v.LeavesAt, v.CheckedOutAt = visitTimes(sv.in, sv.leaves, outAt)
 		out.visits[sv.person] = append(out.visits[sv.person], v)
 	}
-	now := db.now()
 	for _, g := range gaps {
-		// No check-in begins after now: a gap reaching past it is as long
-		// as its part before.
-		end := g.To
-		if now.Before(end) {
-			end = now
-		}
-		if end.Sub(g.From) <= scanGapLimit {
-			err = visitsInTime(ctx, q, want, g.From, g.To, out.visits)
-		} else {
-			err = db.visitsByPerson(ctx, q, numbers, g.From, g.To, out.visits)
-		}
-		if err != nil {
+		if err := db.visitsByPerson(ctx, q, numbers, g.From, g.To, out.visits); err != nil {
 			return nil, err
 		}
 	}
+	scannedAt := time.Now()
+	var premises []int64
+	seen := map[int64]bool{}
 	for _, vs := range out.visits {
 		sort.Slice(vs, func(i, j int) bool { return vs[i].CheckedInAt.Before(vs[j].CheckedInAt) })
+		for _, v := range vs {
+			if !seen[v.premises] {
+				seen[v.premises] = true
+				premises = append(premises, v.premises)
+			}
+		}
 	}
+	sort.Slice(premises, func(i, j int) bool { return premises[i] < premises[j] })
+	if err := db.premisesInfos(ctx, q, premises, out.premises); err != nil {
+		return nil, err
+	}
+	db.logger().Debug("trace: cases' visits read", "people", len(numbers), "premises", len(premises),
+		"people_s", peopleAt.Sub(started).Seconds(), "segments_s", loadedAt.Sub(peopleAt).Seconds(),
+		"scan_s", scannedAt.Sub(loadedAt).Seconds(), "premises_s", time.Since(scannedAt).Seconds())
 	return out, nil
 }
 
@@ -728,12 +745,16 @@ type member struct {
 
 // household returns a case's household: their guardian, dependants, the
 // guardian's other dependants and everyone at the same registered address
-// (by jaga.AddressKey), each once, by the closest link.
-func household(ctx context.Context, q reader, personID string) ([]member, error) {
-	var guardian, address string
-	if err := q.QueryRowContext(ctx, `SELECT COALESCE(guardian_id, ''), address FROM people WHERE id = $1`, personID).Scan(&guardian, &address); err != nil {
-		return nil, fmt.Errorf("household: %w", err)
+// (by jaga.AddressKey), each once, by the closest link. home is the
+// case's, read here when nil.
+func household(ctx context.Context, q reader, personID string, home *caseHome) ([]member, error) {
+	if home == nil {
+		home = &caseHome{}
+		if err := q.QueryRowContext(ctx, `SELECT COALESCE(guardian_id, ''), address FROM people WHERE id = $1`, personID).Scan(&home.guardian, &home.address); err != nil {
+			return nil, fmt.Errorf("household: %w", err)
+		}
 	}
+	guardian, address := home.guardian, home.address
 	var out []member
 	seen := map[string]bool{personID: true}
 	add := func(query, link string, args ...any) error {
