@@ -52,7 +52,7 @@ func CollectDay(ctx context.Context, s *TracingService, day string, segments boo
 	var known *caseVisits
 	if segments {
 		view = &segmentView{now: s.db.now()}
-		if known, err = s.db.visitsOfCases(ctx, readers[0], view, cases); err != nil {
+		if known, err = s.db.visitsOfCases(ctx, readers, view, cases); err != nil {
 			return nil, err
 		}
 	}
@@ -134,7 +134,7 @@ func CaseVisitsBothWays(ctx context.Context, s *TracingService, day string) (sca
 		sort.Strings(out)
 		return out
 	}
-	known, err := s.db.visitsOfCases(ctx, s.db.db, &segmentView{now: s.db.now()}, cases)
+	known, err := s.db.visitsOfCases(ctx, []reader{s.db.db}, &segmentView{now: s.db.now()}, cases)
 	if err != nil {
 		return nil, nil, err
 	}

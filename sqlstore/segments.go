@@ -205,8 +205,9 @@ type segmentView struct {
 type segVisitKey struct{ premises, person, in int64 }
 
 // load makes sure the view holds the segments (and changes) that cover
-// [from, to).
-func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time) error {
+// [from, to), reading through readers.
+func (v *segmentView) load(ctx context.Context, readers []reader, from, to time.Time) error {
+	q := readers[0]
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if l := v.loaded; l != nil {
@@ -242,18 +243,28 @@ func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time) er
 	if err := rows.Close(); err != nil {
 		return fmt.Errorf("check-in segments: %w", err)
 	}
-	var segs []*segment
-	for _, start := range starts {
-		s := have[start]
-		if s == nil {
-			var data []byte
-			if err := q.QueryRowContext(ctx, `SELECT data FROM checkin_segments WHERE starts_at = $1`, start).Scan(&data); err != nil {
-				return fmt.Errorf("check-in segments: %w", err)
-			}
-			if s, err = decodeSegment(data); err != nil {
-				return fmt.Errorf("check-in segment at %d: %w", start, err)
-			}
+	// The segments not decoded yet, read on every reader at once: a day's
+	// tracing at the national peak reads gigabytes of them.
+	read := make([]*segment, len(starts))
+	err = forEach(len(starts), len(readers), func(w, i int) error {
+		if read[i] = have[starts[i]]; read[i] != nil {
+			return nil
 		}
+		var data []byte
+		if err := readers[w].QueryRowContext(ctx, `SELECT data FROM checkin_segments WHERE starts_at = $1`, starts[i]).Scan(&data); err != nil {
+			return fmt.Errorf("check-in segments: %w", err)
+		}
+		var err error
+		if read[i], err = decodeSegment(data); err != nil {
+			return fmt.Errorf("check-in segment at %d: %w", starts[i], err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var segs []*segment
+	for _, s := range read {
 		if n := len(segs); n > 0 && s.from < segs[n-1].to {
 			continue
 		}

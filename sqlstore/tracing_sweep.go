@@ -152,7 +152,7 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 				}
 			}
 		}
-		if err := view.load(ctx, q, lo.Add(-jaga.MaxStayBeforeAuto), hi); err != nil {
+		if err := view.load(ctx, readers, lo.Add(-jaga.MaxStayBeforeAuto), hi); err != nil {
 			return nil, err
 		}
 	}
@@ -545,8 +545,9 @@ type caseVisits struct {
 // table a visit once the table outgrows memory), the rows changed since,
 // and checkins person by person for the times no segment covers; then
 // those visits' premises, in the order of their numbers.
-func (db *DB) visitsOfCases(ctx context.Context, q reader, view *segmentView, cases []*caseRec) (*caseVisits, error) {
+func (db *DB) visitsOfCases(ctx context.Context, readers []reader, view *segmentView, cases []*caseRec) (*caseVisits, error) {
 	started := time.Now()
+	q := readers[0]
 	seqs, numbers, homes, err := db.peopleSeqs(ctx, q, cases)
 	if err != nil {
 		return nil, err
@@ -557,7 +558,7 @@ func (db *DB) visitsOfCases(ctx context.Context, q reader, view *segmentView, ca
 	}
 	peopleAt := time.Now()
 	from, to := casesReach(cases)
-	if err := view.load(ctx, q, from, to); err != nil {
+	if err := view.load(ctx, readers, from, to); err != nil {
 		return nil, err
 	}
 	loadedAt := time.Now()
@@ -1065,7 +1066,7 @@ func (s *TracingService) findBatches(ctx context.Context, readers []reader, case
 	if view != nil && len(cases) >= manyCases {
 		t := time.Now()
 		var err error
-		if known, err = s.db.visitsOfCases(ctx, readers[0], view, cases); err != nil {
+		if known, err = s.db.visitsOfCases(ctx, readers, view, cases); err != nil {
 			return err
 		}
 		s.db.logger().Info("trace: cases' visits read", "cases", len(cases), "people", len(known.visits), "s", time.Since(t).Seconds())
