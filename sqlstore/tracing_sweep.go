@@ -3,7 +3,8 @@ package sqlstore
 // How jaga traces a set of cases, in two steps:
 //
 //  1. collect reads, and writes nothing: the cases' visits (one query a
-//     few hundred cases), their stays grouped by premises, then for each
+//     few hundred cases; for a day's batches, read once for all of them
+//     by visitsOfCases), their stays grouped by premises, then for each
 //     premises (in the order of their numbers, on as many connections as
 //     cores) the union of the stays' reach as disjoint ranges, one range
 //     read of the checkins_premises index each, swept in memory
