@@ -200,14 +200,24 @@ type segmentView struct {
 	replaced map[segVisitKey]bool // rows in segments that changed
 	loaded   *jaga.Interval       // the times loaded so far; nil before the first load
 	now      time.Time            // the run's time: no check-in begins after it
+	// blobs reads the segments' data, blobReads at once: the pool, whose
+	// connections' small caches the data pass through, rather than the
+	// run's readers, whose large caches hold the tables it reads again.
+	blobs     reader
+	blobReads int
 }
+
+// segmentReads is how many segments a view reads at once: a day's tracing
+// at the national peak reads gigabytes of them, which no disk returns at
+// its best one page read at a time.
+const segmentReads = 8
 
 type segVisitKey struct{ premises, person, in int64 }
 
 // load makes sure the view holds the segments (and changes) that cover
-// [from, to), reading through readers.
-func (v *segmentView) load(ctx context.Context, readers []reader, from, to time.Time) error {
-	q := readers[0]
+// [from, to): it reads which there are and the changes through q, and
+// the segments' data through the view's blobs, or q when it has none.
+func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if l := v.loaded; l != nil {
@@ -243,15 +253,18 @@ func (v *segmentView) load(ctx context.Context, readers []reader, from, to time.
 	if err := rows.Close(); err != nil {
 		return fmt.Errorf("check-in segments: %w", err)
 	}
-	// The segments not decoded yet, read on every reader at once: a day's
-	// tracing at the national peak reads gigabytes of them.
+	// The segments not decoded yet, several at once.
+	blobs, workers := v.blobs, v.blobReads
+	if blobs == nil {
+		blobs, workers = q, 1
+	}
 	read := make([]*segment, len(starts))
-	err = forEach(len(starts), len(readers), func(w, i int) error {
+	err = forEach(len(starts), workers, func(_, i int) error {
 		if read[i] = have[starts[i]]; read[i] != nil {
 			return nil
 		}
 		var data []byte
-		if err := readers[w].QueryRowContext(ctx, `SELECT data FROM checkin_segments WHERE starts_at = $1`, starts[i]).Scan(&data); err != nil {
+		if err := blobs.QueryRowContext(ctx, `SELECT data FROM checkin_segments WHERE starts_at = $1`, starts[i]).Scan(&data); err != nil {
 			return fmt.Errorf("check-in segments: %w", err)
 		}
 		var err error

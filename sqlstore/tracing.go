@@ -40,7 +40,7 @@ func (s *TracingService) segmentView() *segmentView {
 	if s.withoutSegments {
 		return nil
 	}
-	return &segmentView{now: s.db.now()}
+	return &segmentView{now: s.db.now(), blobs: s.db.db, blobReads: segmentReads}
 }
 
 // NewTracingService returns the tracing service of db with cfg; a zero

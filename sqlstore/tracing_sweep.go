@@ -107,7 +107,7 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 			}
 		}
 		if known == nil {
-			if err := db.premisesInfos(ctx, q, unread, info); err != nil {
+			if err := db.premisesInfos(ctx, []reader{q}, unread, info); err != nil {
 				return nil, err
 			}
 		}
@@ -153,7 +153,7 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 				}
 			}
 		}
-		if err := view.load(ctx, readers, lo.Add(-jaga.MaxStayBeforeAuto), hi); err != nil {
+		if err := view.load(ctx, readers[0], lo.Add(-jaga.MaxStayBeforeAuto), hi); err != nil {
 			return nil, err
 		}
 	}
@@ -549,18 +549,30 @@ type caseVisits struct {
 func (db *DB) visitsOfCases(ctx context.Context, readers []reader, view *segmentView, cases []*caseRec) (*caseVisits, error) {
 	started := time.Now()
 	q := readers[0]
-	seqs, numbers, homes, err := db.peopleSeqs(ctx, q, cases)
+	from, to := casesReach(cases)
+	// The people and the segments at once, on readers of their own: both
+	// wait mostly on the disk when the day's first tracing reads them.
+	var (
+		seqs     map[string]int64
+		numbers  []int64
+		homes    map[string]caseHome
+		peopleAt time.Time
+	)
+	err := forEach(2, min(2, len(readers)), func(_, i int) error {
+		if i == 0 {
+			var err error
+			seqs, numbers, homes, err = db.peopleSeqs(ctx, q, cases)
+			peopleAt = time.Now()
+			return err
+		}
+		return view.load(ctx, readers[len(readers)-1], from, to)
+	})
 	if err != nil {
 		return nil, err
 	}
 	out := &caseVisits{seqs: seqs, homes: homes, visits: map[int64][]caseVisit{}, premises: map[int64]*premisesInfo{}}
 	if len(numbers) == 0 {
 		return out, nil
-	}
-	peopleAt := time.Now()
-	from, to := casesReach(cases)
-	if err := view.load(ctx, readers, from, to); err != nil {
-		return nil, err
 	}
 	loadedAt := time.Now()
 	want := newPersonSet(numbers)
@@ -595,11 +607,11 @@ func (db *DB) visitsOfCases(ctx context.Context, readers []reader, view *segment
 		}
 	}
 	sort.Slice(premises, func(i, j int) bool { return premises[i] < premises[j] })
-	if err := db.premisesInfos(ctx, q, premises, out.premises); err != nil {
+	if err := db.premisesInfos(ctx, readers, premises, out.premises); err != nil {
 		return nil, err
 	}
 	db.logger().Debug("trace: cases' visits read", "people", len(numbers), "premises", len(premises),
-		"people_s", peopleAt.Sub(started).Seconds(), "segments_s", loadedAt.Sub(peopleAt).Seconds(),
+		"people_s", peopleAt.Sub(started).Seconds(), "segments_s", loadedAt.Sub(started).Seconds(),
 		"scan_s", scannedAt.Sub(loadedAt).Seconds(), "premises_s", time.Since(scannedAt).Seconds())
 	return out, nil
 }
@@ -707,32 +719,45 @@ type premisesInfo struct {
 }
 
 // premisesInfos reads the id, name and default stay of the premises
-// numbered seqs into out, by number.
-func (db *DB) premisesInfos(ctx context.Context, q reader, seqs []int64, out map[int64]*premisesInfo) error {
-	for i := 0; i < len(seqs); i += casesPerRead {
-		chunk := seqs[i:min(i+casesPerRead, len(seqs))]
+// numbered seqs into out, by number, a few hundred a query on each of
+// readers at once.
+func (db *DB) premisesInfos(ctx context.Context, readers []reader, seqs []int64, out map[int64]*premisesInfo) error {
+	chunks := (len(seqs) + casesPerRead - 1) / casesPerRead
+	found := make([]map[int64]*premisesInfo, chunks)
+	err := forEach(chunks, len(readers), func(w, i int) error {
+		chunk := seqs[i*casesPerRead : min((i+1)*casesPerRead, len(seqs))]
 		args := make([]any, len(chunk))
 		for j, s := range chunk {
 			args[j] = s
 		}
-		rows, err := q.QueryContext(ctx, `SELECT seq, id, name, type, updated_at FROM premises WHERE seq IN (`+db.params().list(len(chunk))+`)`, args...)
+		rows, err := readers[w].QueryContext(ctx, `SELECT seq, id, name, type, updated_at FROM premises WHERE seq IN (`+db.params().list(len(chunk))+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("premises: %w", err)
 		}
+		defer rows.Close()
+		found[i] = make(map[int64]*premisesInfo, len(chunk))
 		for rows.Next() {
 			var seq int64
 			var updated time.Time
 			pi := &premisesInfo{}
 			p := jaga.Premises{}
 			if err := rows.Scan(&seq, &pi.id, &p.Name, &p.Type, &updated); err != nil {
-				rows.Close()
 				return fmt.Errorf("premises: %w", err)
 			}
 			pi.name, pi.defaultStay, pi.updatedAt = p.Name, p.DefaultStay(), updated.UTC()
-			out[seq] = pi
+			found[i][seq] = pi
 		}
-		if err := rows.Close(); err != nil {
+		if err := rows.Err(); err != nil {
 			return fmt.Errorf("premises: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range found {
+		for seq, pi := range m {
+			out[seq] = pi
 		}
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 const tracebenchUsage = `Usage:
   jaga tracebench --db DSN [--scale S] [--days N] [--sample N] [--seed N]
                   [--cpuprofile FILE] [--reuse] [--no-segments] [--load-only]
+                  [--find-only]
       Fill an empty database with a synthetic population and --days days of
       check-ins shaped by Malaysia's published half-hourly curves (the days
       up to the peak day, 2021-12-04), --scale times the peak day's volume
@@ -34,7 +35,9 @@ const tracebenchUsage = `Usage:
       The check-in segments of the hours the day's tracing reaches are built
       first (timed); --no-segments then traces from the checkins table only.
       --load-only stops there, for a later --reuse: at the national scale
-      the load takes over an hour.
+      the load takes over an hour. --find-only times jaga's reading half
+      alone (FindDay) once, with no baseline and no writes, its last line
+      cases=N find_s=N: for measuring it with the page cache emptied.
       The last line is
       cases=N contacts=N trace_s=N baseline_s=N speedup=N p99_case_ms=N
 `
@@ -64,6 +67,7 @@ func runTracebench(ctx context.Context, args []string, getenv func(string) strin
 	reuse := fs.Bool("reuse", false, "trace the data an earlier run loaded into --db, undoing its tracing first")
 	noSegments := fs.Bool("no-segments", false, "trace from the checkins table only, not from check-in segments")
 	loadOnly := fs.Bool("load-only", false, "load the data and build the segments, then stop")
+	findOnly := fs.Bool("find-only", false, "time jaga's reading half alone (FindDay) once, with no baseline and no writes")
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
 	}
@@ -76,7 +80,7 @@ func runTracebench(ctx context.Context, args []string, getenv func(string) strin
 	}
 	defer db.Close()
 	b := &traceBench{db: db, out: stdout, rng: rand.New(rand.NewPCG(*seed, 2021)), scale: *scale, days: *days, profile: *profile, reuse: *reuse, noSegments: *noSegments,
-		loadOnly: *loadOnly}
+		loadOnly: *loadOnly, findOnly: *findOnly}
 	return b.run(ctx, *sample)
 }
 
@@ -96,6 +100,9 @@ type traceBench struct {
 	noSegments bool
 	// loadOnly stops once the data are loaded and the segments built.
 	loadOnly bool
+	// findOnly times FindDay once and stops: for measuring the reading
+	// half, cold or warm, without the baseline's quarter of an hour.
+	findOnly bool
 
 	people, premises int
 	premisesStay     []time.Duration
@@ -156,6 +163,16 @@ func (b *traceBench) run(ctx context.Context, sample int) error {
 		tracing.ReadCheckinsOnly()
 	}
 	sys := jaga.SystemContext(ctx)
+	if b.findOnly {
+		t0 := time.Now()
+		found, err := tracing.FindDay(sys, day)
+		if err != nil {
+			return fmt.Errorf("find day: %w", err)
+		}
+		b.logf("jaga's reading half alone (FindDay, no writes): %d statuses", found)
+		b.logf("cases=%d find_s=%.2f", len(cases), time.Since(t0).Seconds())
+		return nil
+	}
 	// The baseline runs once first, so that both are timed on a warm
 	// cache; its second run is the one compared.
 	t0 := time.Now()

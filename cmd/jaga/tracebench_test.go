@@ -22,6 +22,10 @@ func TestTracebenchSmall(t *testing.T) {
 			if err != nil || !strings.Contains(out, "loaded: trace it with --reuse") || strings.Contains(out, "contacts=") {
 				t.Fatalf("tracebench --load-only: %v\n%s\n%s", err, out, stderr)
 			}
+			out, stderr, err = runJaga(t, dsn, append(args, "--reuse", "--find-only")...)
+			if m := regexp.MustCompile(`(\d+) statuses\ncases=\d+ find_s=[0-9.]+\n$`).FindStringSubmatch(out); err != nil || m == nil || m[1] == "0" {
+				t.Fatalf("tracebench --find-only: %v\n%s\n%s", err, out, stderr)
+			}
 			out, stderr, err = runJaga(t, dsn, append(args, "--reuse")...)
 			if err != nil {
 				t.Fatalf("tracebench --reuse: %v\n%s\n%s", err, out, stderr)
