@@ -161,35 +161,88 @@ func (s *segment) each(premises, from, to, after int64, f func(segVisit)) error 
 	if i == len(s.premises) || s.premises[i] != premises {
 		return nil
 	}
-	r := segReader{b: s.body[s.offsets[i]:s.offsets[i+1]]}
-	in, stay := s.from, int64(0)
-	for n := s.counts[i]; n > 0; n-- {
-		d, ds, o, person := r.uvarint(), r.varint(), r.uvarint(), r.uvarint()
-		if r.err || d > 1<<62 || person > 1<<62 {
-			return errCorruptSegment
-		}
-		in += int64(d)
-		stay += ds
-		if in >= s.to || in < s.from {
-			return errCorruptSegment
-		}
-		if in >= to {
+	c := s.cursor(i)
+	for c.next() {
+		if c.in >= to {
 			return nil
 		}
-		if in < from || in+stay <= after {
-			continue
+		if c.in >= from && c.in+c.stay > after {
+			f(c.visit())
 		}
-		v := segVisit{premises: premises, person: int64(person), in: in, leaves: in + stay}
-		if o > 0 {
-			z := o - 1
-			v.out = in + (int64(z>>1) ^ -int64(z&1))
-		}
-		f(v)
 	}
-	if r.i != len(r.b) {
+	return c.err()
+}
+
+// eachOf calls f with every visit of the people want holds that began in
+// [from, to) (Unix microseconds), at any premises.
+func (s *segment) eachOf(want *personSet, from, to int64, f func(segVisit)) error {
+	for i := range s.premises {
+		c := s.cursor(i)
+		for c.next() {
+			if want.has(c.person) && c.in >= from && c.in < to {
+				f(c.visit())
+			}
+		}
+		if err := c.err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// visitCursor reads the visits at one of a segment's premises in turn:
+// after each next that returns true, the fields hold a visit.
+type visitCursor struct {
+	s        *segment
+	r        segReader
+	premises int64
+	left     int32 // visits not read yet
+	corrupt  bool
+	// The visit read last.
+	in, stay, person int64
+	out              uint64 // 0 without a check-out, else zigzag(out - in) + 1
+}
+
+// cursor returns a cursor over the visits at s.premises[i].
+func (s *segment) cursor(i int) visitCursor {
+	return visitCursor{s: s, r: segReader{b: s.body[s.offsets[i]:s.offsets[i+1]]}, premises: s.premises[i], left: s.counts[i], in: s.from}
+}
+
+// next reads the next visit; false after the last or at a visit that
+// cannot be.
+func (c *visitCursor) next() bool {
+	if c.left == 0 || c.corrupt {
+		return false
+	}
+	c.left--
+	d, ds, o, person := c.r.uvarint(), c.r.varint(), c.r.uvarint(), c.r.uvarint()
+	c.in += int64(d)
+	c.stay += ds
+	if c.r.err || d > 1<<62 || person > 1<<62 || c.in >= c.s.to || c.in < c.s.from {
+		c.corrupt = true
+		return false
+	}
+	c.person, c.out = int64(person), o
+	return true
+}
+
+// err is errCorruptSegment if the cursor met a visit that cannot be, or
+// bytes after the last visit it read to.
+func (c *visitCursor) err() error {
+	if c.corrupt || c.left == 0 && c.r.i != len(c.r.b) {
 		return errCorruptSegment
 	}
 	return nil
+}
+
+// visit is the visit read last.
+func (c *visitCursor) visit() segVisit {
+	v := segVisit{premises: c.premises, person: c.person, in: c.in, leaves: c.in + c.stay}
+	if c.out > 0 {
+		z := c.out - 1
+		v.out = c.in + (int64(z>>1) ^ -int64(z&1))
+	}
+	return v
 }
 
 // segReader reads varints, remembering the first failure.
@@ -199,57 +252,28 @@ type segReader struct {
 	err bool
 }
 
+// uvarint reads what binary.Uvarint would, without slicing: the segment
+// scan's inner loop.
 func (r *segReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b[min(r.i, len(r.b)):])
-	if n <= 0 {
-		r.err = true
-		return 0
+	var v uint64
+	for k, i := 0, r.i; i < len(r.b); k, i = k+1, i+1 {
+		b := r.b[i]
+		if k == binary.MaxVarintLen64-1 && b > 1 {
+			break // overflows 64 bits
+		}
+		if b < 0x80 {
+			r.i = i + 1
+			return v | uint64(b)<<(7*k)
+		}
+		v |= uint64(b&0x7f) << (7 * k)
 	}
-	r.i += n
-	return v
+	r.err = true
+	return 0
 }
 
 func (r *segReader) varint() int64 {
-	v, n := binary.Varint(r.b[min(r.i, len(r.b)):])
-	if n <= 0 {
-		r.err = true
-		return 0
-	}
-	r.i += n
-	return v
-}
-
-// eachOf calls f with every visit of the people want holds that began in
-// [from, to) (Unix microseconds), at any premises.
-func (s *segment) eachOf(want *personSet, from, to int64, f func(segVisit)) error {
-	for i, premises := range s.premises {
-		r := segReader{b: s.body[s.offsets[i]:s.offsets[i+1]]}
-		in, stay := s.from, int64(0)
-		for n := s.counts[i]; n > 0; n-- {
-			d, ds, o, person := r.uvarint(), r.varint(), r.uvarint(), r.uvarint()
-			if r.err || d > 1<<62 || person > 1<<62 {
-				return errCorruptSegment
-			}
-			in += int64(d)
-			stay += ds
-			if in >= s.to || in < s.from {
-				return errCorruptSegment
-			}
-			if !want.has(int64(person)) || in < from || in >= to {
-				continue
-			}
-			v := segVisit{premises: premises, person: int64(person), in: in, leaves: in + stay}
-			if o > 0 {
-				z := o - 1
-				v.out = in + (int64(z>>1) ^ -int64(z&1))
-			}
-			f(v)
-		}
-		if r.i != len(r.b) {
-			return errCorruptSegment
-		}
-	}
-	return nil
+	u := r.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 // personSet is a set of people's numbers, a bit each up to the largest.
