@@ -91,8 +91,10 @@ type traceBench struct {
 	rng   *rand.Rand
 	scale float64
 	days  int
-	// profile is a file for a CPU profile of TraceDay; "" for none.
-	profile string
+	// profile is a file for a CPU profile of TraceDay (of FindDay with
+	// findOnly); "" for none.
+	profile     string
+	profileFile *os.File
 	// reuse traces the cases already in the database, if any, instead of
 	// loading: for measuring changes to tracing without reloading.
 	reuse bool
@@ -164,8 +166,12 @@ func (b *traceBench) run(ctx context.Context, sample int) error {
 	}
 	sys := jaga.SystemContext(ctx)
 	if b.findOnly {
+		if err := b.startProfile(); err != nil {
+			return err
+		}
 		t0 := time.Now()
 		found, err := tracing.FindDay(sys, day)
+		b.stopProfile()
 		if err != nil {
 			return fmt.Errorf("find day: %w", err)
 		}
@@ -180,15 +186,8 @@ func (b *traceBench) run(ctx context.Context, sample int) error {
 		return fmt.Errorf("baseline: %w", err)
 	}
 	b.logf("baseline, cold: %.2fs", time.Since(t0).Seconds())
-	if b.profile != "" {
-		f, err := os.Create(b.profile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+	if err := b.startProfile(); err != nil {
+		return err
 	}
 	t0 = time.Now()
 	rep, err := tracing.TraceDay(sys, day)
@@ -196,9 +195,7 @@ func (b *traceBench) run(ctx context.Context, sample int) error {
 		return fmt.Errorf("trace day: %w", err)
 	}
 	traceS := time.Since(t0).Seconds()
-	if b.profile != "" {
-		pprof.StopCPUProfile()
-	}
+	b.stopProfile()
 	b.logf("jaga traced %d cases in %.2fs: %d statuses in force; finding %.2fs, recording %.2fs, the longest record transaction %.0fms",
 		rep.Cases, traceS, rep.Contacts, rep.FindTime.Seconds(), rep.WriteTime.Seconds(), float64(rep.LongestWrite)/float64(time.Millisecond))
 	// Then written out as serve's job would: histories, door statuses,
@@ -271,6 +268,32 @@ func (b *traceBench) run(ctx context.Context, sample int) error {
 		return exitError{code: 1, msg: fmt.Sprintf("tracebench: jaga and the baseline differ (%d missing, %d extra)", missing, extra)}
 	}
 	return nil
+}
+
+// startProfile starts the CPU profile asked for, if any.
+func (b *traceBench) startProfile() error {
+	if b.profile == "" {
+		return nil
+	}
+	f, err := os.Create(b.profile)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	b.profileFile = f
+	return nil
+}
+
+// stopProfile ends the CPU profile started, if any.
+func (b *traceBench) stopProfile() {
+	if b.profileFile != nil {
+		pprof.StopCPUProfile()
+		b.profileFile.Close()
+		b.profileFile = nil
+	}
 }
 
 // load fills the database and returns the cases' ids.
