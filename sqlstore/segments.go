@@ -217,7 +217,9 @@ type segVisitKey struct{ premises, person, in int64 }
 // load makes sure the view holds the segments (and changes) that cover
 // [from, to): it reads which there are and the changes through q, and
 // the segments' data through the view's blobs, or q when it has none.
-func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time) error {
+// each, unless nil, is called with every segment read from the database
+// as soon as it is, on the goroutine that read it.
+func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time, each func(*segment) error) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if l := v.loaded; l != nil {
@@ -270,6 +272,9 @@ func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time) er
 		var err error
 		if read[i], err = decodeSegment(data); err != nil {
 			return fmt.Errorf("check-in segment at %d: %w", starts[i], err)
+		}
+		if each != nil {
+			return each(read[i])
 		}
 		return nil
 	})
@@ -410,9 +415,10 @@ func (s segVisit) visit() jaga.Visit {
 
 // visitsOf returns the visits of the people want holds that began in
 // [from, to) from the loaded segments and the rows changed since, each
-// segment scanned whole on a goroutine a core, and the times in [from,
-// to) that no loaded segment covers, to be read from checkins.
-func (v *segmentView) visitsOf(want *personSet, from, to int64) ([]segVisit, []jaga.Interval, error) {
+// segment scanned whole on a goroutine a core unless scanned holds what
+// its eachOf(want, from, to) found, and the times in [from, to) that no
+// loaded segment covers, to be read from checkins.
+func (v *segmentView) visitsOf(want *personSet, from, to int64, scanned map[*segment][]segVisit) ([]segVisit, []jaga.Interval, error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	var segs []*segment
@@ -437,11 +443,18 @@ func (v *segmentView) visitsOf(want *personSet, from, to int64) ([]segVisit, []j
 	found := make([][]segVisit, len(segs))
 	err := forEach(len(segs), runtime.GOMAXPROCS(0), func(_, i int) error {
 		s := segs[i]
-		if err := s.eachOf(want, from, to, func(sv segVisit) {
+		keep := func(sv segVisit) {
 			if !v.replaced[segVisitKey{sv.premises, sv.person, sv.in}] {
 				found[i] = append(found[i], sv)
 			}
-		}); err != nil {
+		}
+		if vs, ok := scanned[s]; ok {
+			for _, sv := range vs {
+				keep(sv)
+			}
+			return nil
+		}
+		if err := s.eachOf(want, from, to, keep); err != nil {
 			return fmt.Errorf("check-in segment at %d: %w", s.from, err)
 		}
 		return nil

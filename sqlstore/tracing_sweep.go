@@ -153,7 +153,7 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 				}
 			}
 		}
-		if err := view.load(ctx, readers[0], lo.Add(-jaga.MaxStayBeforeAuto), hi); err != nil {
+		if err := view.load(ctx, readers[0], lo.Add(-jaga.MaxStayBeforeAuto), hi, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -552,20 +552,48 @@ func (db *DB) visitsOfCases(ctx context.Context, readers []reader, view *segment
 	from, to := casesReach(cases)
 	// The people and the segments at once, on readers of their own: both
 	// wait mostly on the disk when the day's first tracing reads them.
+	// Each segment is scanned for the people's visits once it is read and
+	// the people are known, while the next are read.
 	var (
 		seqs     map[string]int64
 		numbers  []int64
 		homes    map[string]caseHome
+		want     *personSet
 		peopleAt time.Time
+		mu       sync.Mutex // guards scanned
 	)
+	known := make(chan struct{}) // closed once want is set, or the people's read failed
+	scanned := map[*segment][]segVisit{}
+	f, t := micros(from), micros(to)
+	scan := func(s *segment) error {
+		select {
+		case <-known:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if want == nil {
+			return nil
+		}
+		var vs []segVisit
+		if err := s.eachOf(want, f, t, func(sv segVisit) { vs = append(vs, sv) }); err != nil {
+			return fmt.Errorf("check-in segment at %d: %w", s.from, err)
+		}
+		mu.Lock()
+		scanned[s] = vs
+		mu.Unlock()
+		return nil
+	}
 	err := forEach(2, min(2, len(readers)), func(_, i int) error {
 		if i == 0 {
+			defer close(known)
 			var err error
-			seqs, numbers, homes, err = db.peopleSeqs(ctx, q, cases)
+			if seqs, numbers, homes, err = db.peopleSeqs(ctx, q, cases); err == nil && len(numbers) > 0 {
+				want = newPersonSet(numbers)
+			}
 			peopleAt = time.Now()
 			return err
 		}
-		return view.load(ctx, readers[len(readers)-1], from, to)
+		return view.load(ctx, readers[len(readers)-1], from, to, scan)
 	})
 	if err != nil {
 		return nil, err
@@ -575,8 +603,7 @@ func (db *DB) visitsOfCases(ctx context.Context, readers []reader, view *segment
 		return out, nil
 	}
 	loadedAt := time.Now()
-	want := newPersonSet(numbers)
-	found, gaps, err := view.visitsOf(want, micros(from), micros(to))
+	found, gaps, err := view.visitsOf(want, f, t, scanned)
 	if err != nil {
 		return nil, err
 	}
@@ -611,7 +638,7 @@ func (db *DB) visitsOfCases(ctx context.Context, readers []reader, view *segment
 		return nil, err
 	}
 	db.logger().Debug("trace: cases' visits read", "people", len(numbers), "premises", len(premises),
-		"people_s", peopleAt.Sub(started).Seconds(), "segments_s", loadedAt.Sub(started).Seconds(),
+		"people_s", peopleAt.Sub(started).Seconds(), "segments_and_scan_s", loadedAt.Sub(started).Seconds(),
 		"scan_s", scannedAt.Sub(loadedAt).Seconds(), "premises_s", time.Since(scannedAt).Seconds())
 	return out, nil
 }
