@@ -312,7 +312,7 @@ func (c *TracingConfig) Contacts(stays []CaseStay, visits []Visit, defaultStay, 
 			e.Overlap += d
 		}
 	}
-	var out []Exposure
+	out := make([]Exposure, 0, len(order))
 	for _, k := range order {
 		if e := found[k]; e.Overlap >= c.MinOverlap {
 			out = append(out, *e)

@@ -1,8 +1,11 @@
 package sqlstore
 
 import (
+	"bytes"
+	"database/sql"
 	"errors"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -248,4 +251,44 @@ func BenchmarkSegmentScan(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(vs)), "ns/visit")
+}
+
+// The SQLite driver returns every blob in memory of its own, which
+// driverBlob keeps: one read's blob is untouched by the reads after it on
+// the same connection.
+func TestDriverBlobsAreFresh(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "blobs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE b (n INTEGER PRIMARY KEY, data BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	blob := func(n, size int) []byte { return bytes.Repeat([]byte{byte(n)}, size) }
+	sizes := []int{10, 5000, 100000, 10}
+	for n, size := range sizes {
+		if _, err := db.Exec(`INSERT INTO b VALUES (?, ?)`, n, blob(n+1, size)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := make([][]byte, len(sizes))
+	for n := range sizes {
+		if err := db.QueryRow(`SELECT data FROM b WHERE n = ?`, n).Scan((*driverBlob)(&read[n])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n, size := range sizes {
+		if !bytes.Equal(read[n], blob(n+1, size)) {
+			t.Errorf("blob %d changed after the reads that followed it", n)
+		}
+	}
+	var none []byte
+	if err := db.QueryRow(`SELECT NULL`).Scan((*driverBlob)(&none)); err != nil || none != nil {
+		t.Errorf("NULL read as %v, %v", none, err)
+	}
+	if err := db.QueryRow(`SELECT 1`).Scan((*driverBlob)(&none)); err == nil {
+		t.Error("an integer read as a blob")
+	}
 }

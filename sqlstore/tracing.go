@@ -40,7 +40,7 @@ func (s *TracingService) segmentView() *segmentView {
 	if s.withoutSegments {
 		return nil
 	}
-	return &segmentView{now: s.db.now(), blobs: s.db.db, blobReads: segmentReads}
+	return &segmentView{now: s.db.now(), blobs: s.db.db, blobReads: segmentReads, freshBlobs: s.db.dialect == SQLite}
 }
 
 // NewTracingService returns the tracing service of db with cfg; a zero

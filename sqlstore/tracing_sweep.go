@@ -211,7 +211,9 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 			}
 			visits = append(visits, vs...)
 		}
-		for _, e := range cfg.Contacts(stays, visits, pi.defaultStay, jaga.MaxStayBeforeAuto) {
+		exposures := cfg.Contacts(stays, visits, pi.defaultStay, jaga.MaxStayBeforeAuto)
+		results[i] = make([]found, 0, len(exposures))
+		for _, e := range exposures {
 			ends := e.To.Add(casual)
 			if !ends.After(now) {
 				continue
@@ -258,20 +260,6 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 	sort.Slice(byPremisesID, func(a, b int) bool {
 		return info[premisesOrder[byPremisesID[a]]].id < info[premisesOrder[byPremisesID[b]]].id
 	})
-	var out []givenStatus
-	for _, i := range byPremisesID {
-		for _, f := range results[i] {
-			f.given.personSeq = f.person
-			if !byNumber {
-				id, ok := ids[f.person]
-				if !ok {
-					continue // no such person any more
-				}
-				f.given.st.PersonID = id
-			}
-			out = append(out, f.given)
-		}
-	}
 	closeFor := cfg.Rules[jaga.RiskClose].Duration
 	householdsAt := time.Now()
 	// The households on every reader at once: four short queries a case.
@@ -287,6 +275,28 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 	}); err != nil {
 		return nil, err
 	}
+	householdsDone := time.Now()
+	size := 0
+	for _, r := range results {
+		size += len(r)
+	}
+	for _, h := range households {
+		size += len(h)
+	}
+	out := make([]givenStatus, 0, size)
+	for _, i := range byPremisesID {
+		for _, f := range results[i] {
+			f.given.personSeq = f.person
+			if !byNumber {
+				id, ok := ids[f.person]
+				if !ok {
+					continue // no such person any more
+				}
+				f.given.st.PersonID = id
+			}
+			out = append(out, f.given)
+		}
+	}
 	for i, c := range cases {
 		for _, m := range households[i] {
 			id := m.id
@@ -300,7 +310,7 @@ func (db *DB) collect(ctx context.Context, readers []reader, view *segmentView, 
 	db.logger().Debug("trace: collected", "cases", len(cases), "premises", len(premisesOrder), "statuses", len(out),
 		"stays_s", staysAt.Sub(started).Seconds(), "segments_s", loadedAt.Sub(staysAt).Seconds(),
 		"sweep_s", sweptAt.Sub(loadedAt).Seconds(), "ids_s", householdsAt.Sub(sweptAt).Seconds(),
-		"households_s", time.Since(householdsAt).Seconds())
+		"households_s", householdsDone.Sub(householdsAt).Seconds(), "statuses_s", time.Since(householdsDone).Seconds())
 	return out, nil
 }
 
