@@ -205,8 +205,8 @@ type segmentView struct {
 	// run's readers, whose large caches hold the tables it reads again.
 	blobs     reader
 	blobReads int
-	// freshBlobs says that blobs' driver returns every blob in memory of
-	// its own (driverBlob).
+	// freshBlobs says that the driver returns every blob in memory of its
+	// own (driverBlob).
 	freshBlobs bool
 }
 
@@ -291,7 +291,7 @@ func (v *segmentView) load(ctx context.Context, q reader, from, to time.Time, ea
 		}
 		var data []byte
 		var dest any = &data
-		if v.freshBlobs && v.blobs != nil {
+		if v.freshBlobs {
 			dest = (*driverBlob)(&data)
 		}
 		if err := blobs.QueryRowContext(ctx, `SELECT data FROM checkin_segments WHERE starts_at = $1`, starts[i]).Scan(dest); err != nil {
